@@ -1,0 +1,72 @@
+"""The ``odfix`` command line: a thin Typer app over the library.
+
+Each area registers its commands from a module in ``odfix.commands`` (``register(app)``), so this
+file stays small and commands import their heavy dependencies lazily, inside the command body.
+"""
+
+import importlib
+import sys
+
+import typer
+
+from odfix import __version__
+from odfix.errors import OdfixError
+from odfix.exitcodes import ExitCode
+from odfix.output import err_console
+
+COMMAND_MODULES: tuple[str, ...] = (
+)
+
+app = typer.Typer(
+    name="odfix",
+    help="Diagnose and fix the OneDrive for Business sign-in error 0x8004de40 and its family.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"odfix {__version__}")
+        raise typer.Exit(ExitCode.OK)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", callback=_show_version,
+        is_eager=True,
+    ),
+) -> None:
+    """Diagnose and fix the OneDrive for Business sign-in error 0x8004de40 and its family."""
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name).register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; every failure ends in one line on stderr and an ``ExitCode``.
+
+    Usage errors are Typer's own (exit 2, the same as ``ExitCode.BAD_INPUT``).
+    """
+    try:
+        app(args=argv, prog_name="odfix", standalone_mode=True)
+    except SystemExit as done:
+        if done.code is None or isinstance(done.code, int):
+            return int(done.code or 0)
+        err_console.print(str(done.code), markup=False)
+        return int(ExitCode.BAD_INPUT)
+    except OdfixError as error:
+        err_console.print(f"odfix: error: {error.message}", markup=False, soft_wrap=True)
+        return int(error.code)
+    except KeyboardInterrupt:
+        err_console.print("odfix: interrupted", markup=False)
+        return 130
+    return int(ExitCode.OK)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Evidence to findings (citing raw lines) to ranked causes to a plan."""

@@ -1,0 +1,1 @@
+"""Run a plan on a host: dry-run by default, consent, journal, verify, resume."""

@@ -1,0 +1,1 @@
+"""The fix guide and the error-code catalog, as validated data."""

@@ -1,0 +1,1 @@
+"""What odfix publishes from the guide: KB article, ticket note, Intune Remediation scripts."""

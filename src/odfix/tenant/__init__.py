@@ -1,0 +1,1 @@
+"""Entra sign-in logs and Conditional Access, loaded into DuckDB and analysed."""
