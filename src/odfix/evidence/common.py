@@ -24,7 +24,7 @@ class ParseError(BadInput):
 def decode(data: bytes | str) -> str:
     """Text of a capture whatever Windows wrote: UTF-16LE/BE (BOM or not), UTF-8 (BOM or not), OEM.
 
-    Console output redirected by ``cmd`` is in the OEM code page; PowerShell 5 writes UTF-16LE with a
+    Output redirected by ``cmd`` is in the OEM code page; PowerShell 5 writes UTF-16LE with a
     BOM; ``reg export`` writes UTF-16LE with a BOM. Line endings are left as they are.
     """
     if isinstance(data, str):
