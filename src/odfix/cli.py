@@ -15,6 +15,7 @@ from odfix.exitcodes import ExitCode
 from odfix.output import err_console
 
 COMMAND_MODULES: tuple[str, ...] = (
+    "odfix.commands.signins",
 )
 
 app = typer.Typer(
