@@ -1,0 +1,504 @@
+"""``dsregcmd /status``: how to get it, and a section-aware parser with cited, derived facts.
+
+On Windows run ``dsregcmd /status`` in the user's session (not elevated: the SSO and User State
+sections need the user) and save the output as ``dsregcmd_status.txt``. Field lines are
+``<key right-aligned> : <value>``; the key width differs between builds, so keys are split at their
+first colon, matched exactly (case-insensitively) and scoped to their section.
+"""
+
+import re
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as PydanticField
+
+from odfix.evidence.common import Citation, ParseError, lines
+
+JoinType = Literal[
+    "entra-joined", "hybrid-joined", "domain-joined", "entra-registered", "none", "unknown"
+]
+
+KNOWN_SECTIONS = (
+    "Device State",
+    "Device Details",
+    "Tenant Details",
+    "User State",
+    "SSO State",
+    "Diagnostic Data",
+    "IE Proxy Config",
+    "WinHttp Proxy Config",
+    "Ngc Prerequisite Check",
+)
+_WORK_ACCOUNT = re.compile(r"Work Account (\d+)", re.IGNORECASE)
+_WORKPLACE_KEYS = (
+    "WorkplaceDeviceId",
+    "WorkplaceThumbprint",
+    "WorkplaceTenantId",
+    "WorkplaceTenantName",
+    "TpmProtected",
+)
+_REGISTRATION = re.compile(r"Registration\b.*", re.IGNORECASE)
+_SEPARATOR = re.compile(r"^\s*\+-{3,}\+\s*$")
+_HEADER = re.compile(r"^\s*\|\s*(?P<title>[^|]*?)\s*\|\s*$")
+_FIELD = re.compile(r"^\s*(?P<key>[A-Za-z][A-Za-z0-9 ._()/-]*?)\s*:(?:\s*:)?\s?(?P<value>.*)$")
+_TIME = re.compile(
+    r"(?P<date>\d{4}-\d{2}-\d{2})[ T](?P<time>\d{1,2}:\d{2}:\d{2})(?P<frac>\.\d+)?\s*(?:UTC|Z)?"
+)
+_HEX_CODE = re.compile(r"\b0x[0-9A-Fa-f]{8}\b")
+_AADSTS = re.compile(r"\bAADSTS(\d+)\b")
+
+
+class Field(BaseModel):
+    """One ``key : value`` line of a section, with the line it came from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    section: str
+    key: str
+    value: str
+    citation: Citation
+
+
+class Section(BaseModel):
+    """One boxed section (``| Device State |``) and its fields in output order."""
+
+    title: str
+    citation: Citation
+    fields: list[Field] = PydanticField(default_factory=list)
+    other_lines: list[Citation] = PydanticField(default_factory=list)
+
+    def get(self, key: str) -> Field | None:
+        """The first field named exactly ``key`` (case-insensitive), or None."""
+        wanted = key.casefold()
+        return next((f for f in self.fields if f.key.casefold() == wanted), None)
+
+    def get_all(self, key: str) -> list[Field]:
+        """Every field named exactly ``key`` (a key may repeat inside a section)."""
+        wanted = key.casefold()
+        return [f for f in self.fields if f.key.casefold() == wanted]
+
+
+class WorkAccount(BaseModel):
+    """An Entra registered (workplace joined) account: ``Work Account N`` or old User State."""
+
+    section: str
+    workplace_device_id: str | None = None
+    workplace_thumbprint: str | None = None
+    workplace_tenant_id: str | None = None
+    workplace_tenant_name: str | None = None
+    tpm_protected: bool | None = None
+    evidence: list[Citation] = PydanticField(default_factory=list)
+
+
+class PrtDiagnostics(BaseModel):
+    """``AcquirePrtDiagnostics`` / ``RefreshPrtDiagnostics : PRESENT`` and the fields after it."""
+
+    kind: Literal["acquire", "refresh"]
+    previous_attempt: datetime | None = None
+    attempt_status: str | None = None
+    user_identity: str | None = None
+    credential_type: str | None = None
+    correlation_id: str | None = None
+    endpoint_uri: str | None = None
+    http_method: str | None = None
+    http_error: str | None = None
+    http_status: str | None = None
+    server_error_code: str | None = None
+    server_error_description: str | None = None
+    aadsts: int | None = None
+    codes: list[str] = PydanticField(default_factory=list)
+    evidence: list[Citation] = PydanticField(default_factory=list)
+
+
+class PrtState(BaseModel):
+    """Primary Refresh Token facts from SSO State (User State on 2018 builds)."""
+
+    azure_ad_prt: bool | None = None
+    update_time: datetime | None = None
+    expiry_time: datetime | None = None
+    authority: str | None = None
+    enterprise_prt: bool | None = None
+    enterprise_update_time: datetime | None = None
+    enterprise_expiry_time: datetime | None = None
+    diagnostics: list[PrtDiagnostics] = PydanticField(default_factory=list)
+    evidence: list[Citation] = PydanticField(default_factory=list)
+
+    def age_hours(self, now: datetime) -> float | None:
+        """Hours from the last PRT update to ``now`` (aware UTC); None without an update time."""
+        if self.update_time is None:
+            return None
+        return (now - self.update_time).total_seconds() / 3600
+
+
+class RegistrationDiagnostics(BaseModel):
+    """Join diagnostics of Diagnostic Data (pre-join tests and the previous registration)."""
+
+    user_context: str | None = None
+    client_time: datetime | None = None
+    tests: dict[str, str] = PydanticField(default_factory=dict)
+    failed_tests: list[str] = PydanticField(default_factory=list)
+    registration_type: str | None = None
+    error_phase: str | None = None
+    client_error_code: str | None = None
+    server_error_code: str | None = None
+    server_message: str | None = None
+    https_status: str | None = None
+    request_id: str | None = None
+    aadsts: int | None = None
+    codes: list[str] = PydanticField(default_factory=list)
+    evidence: list[Citation] = PydanticField(default_factory=list)
+
+
+class DeviceHealth(BaseModel):
+    """Health flags a diagnosis checks; None when the output did not show the field."""
+
+    device_auth_status: str | None = None
+    key_sign_test: str | None = None
+    tpm_protected: bool | None = None
+    aad_recovery_enabled: bool | None = None
+    wam_default_set: bool | None = None
+    workplace_joined: bool | None = None
+    dual_state: bool = False
+    certificate_valid_from: datetime | None = None
+    certificate_valid_to: datetime | None = None
+    evidence: list[Citation] = PydanticField(default_factory=list)
+
+
+class DsregStatus(BaseModel):
+    """A parsed ``dsregcmd /status`` output: its sections, and the facts derived from them."""
+
+    source: str
+    sections: list[Section]
+    join_type: JoinType
+    join_evidence: list[Citation] = PydanticField(default_factory=list)
+    device_id: str | None = None
+    device_name: str | None = None
+    domain_name: str | None = None
+    tenant_id: str | None = None
+    tenant_name: str | None = None
+    user_upn: str | None = None
+    work_accounts: list[WorkAccount] = PydanticField(default_factory=list)
+    prt: PrtState = PydanticField(default_factory=PrtState)
+    registration: RegistrationDiagnostics | None = None
+    health: DeviceHealth = PydanticField(default_factory=DeviceHealth)
+
+    def section(self, title: str) -> Section | None:
+        """The first section titled ``title`` (case-insensitive), or None."""
+        wanted = title.casefold()
+        return next((s for s in self.sections if s.title.casefold() == wanted), None)
+
+    def get(self, section: str, key: str) -> Field | None:
+        """The field ``key`` of section ``section``, exact names, or None."""
+        found = self.section(section)
+        return found.get(key) if found else None
+
+    def get_all(self, section: str, key: str) -> list[Field]:
+        """Every field ``key`` of every section titled ``section``."""
+        wanted = section.casefold()
+        return [f for s in self.sections if s.title.casefold() == wanted for f in s.get_all(key)]
+
+    def value(self, section: str, key: str) -> str | None:
+        """The value of ``section``/``key``, or None when absent."""
+        found = self.get(section, key)
+        return found.value if found else None
+
+
+def parse(data: bytes | str, source: str = "dsregcmd_status.txt") -> DsregStatus:
+    """Parse ``dsregcmd /status`` output; raise ParseError when no known section is present."""
+    sections = _sections(lines(data), source)
+    if not any(_is_known(s.title) for s in sections):
+        raise ParseError(f"{source}: no dsregcmd /status section found")
+    status = DsregStatus(source=source, sections=sections, join_type="unknown")
+    _derive(status)
+    return status
+
+
+def parse_time(value: str) -> datetime | None:
+    """A dsregcmd time (``2025-07-18 20:10:33.789 UTC``, ISO 8601) as aware UTC, else None."""
+    match = _TIME.search(value)
+    if match is None:
+        return None
+    frac = (match["frac"] or ".0")[1:7].ljust(6, "0")
+    try:
+        parsed = datetime.strptime(f"{match['date']} {match['time']}", "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
+    return parsed.replace(microsecond=int(frac), tzinfo=UTC)
+
+
+def hex_codes(text: str) -> list[str]:
+    """Every 32-bit ``0x`` code in ``text``, normalised as ``0xC000006D``, first seen first."""
+    found = (f"0x{m[2:].upper()}" for m in _HEX_CODE.findall(text))
+    return list(dict.fromkeys(found))
+
+
+def aadsts_code(text: str) -> int | None:
+    """The first ``AADSTSnnnn`` number in ``text``, or None."""
+    match = _AADSTS.search(text)
+    return int(match.group(1)) if match else None
+
+
+def _is_known(title: str) -> bool:
+    folded = title.casefold()
+    return (
+        any(folded == known.casefold() for known in KNOWN_SECTIONS)
+        or _WORK_ACCOUNT.fullmatch(title) is not None
+        or _REGISTRATION.fullmatch(title) is not None
+    )
+
+
+def _sections(text_lines: list[str], source: str) -> list[Section]:
+    sections: list[Section] = []
+    current: Section | None = None
+    for number, raw in enumerate(text_lines, start=1):
+        text = raw.strip()
+        if not text or _SEPARATOR.match(raw):
+            continue
+        citation = Citation(file=source, line=number, text=raw.rstrip())
+        header = _HEADER.match(raw)
+        if header:
+            current = Section(title=header["title"], citation=citation)
+            sections.append(current)
+            continue
+        if current is None:
+            continue
+        field = _FIELD.match(raw)
+        if field:
+            current.fields.append(
+                Field(
+                    section=current.title,
+                    key=field["key"],
+                    value=field["value"].strip(),
+                    citation=citation,
+                )
+            )
+        else:
+            current.other_lines.append(citation)
+    return sections
+
+
+def _yes(field: Field | None) -> bool | None:
+    """YES/NO as a bool; anything else (an error text, absence) as None."""
+    if field is None:
+        return None
+    word = field.value.split(" ", 1)[0].upper() if field.value else ""
+    return {"YES": True, "NO": False}.get(word)
+
+
+class _Reader:
+    """Looks fields up by (section, key), remembering each line used as evidence."""
+
+    def __init__(self, status: DsregStatus) -> None:
+        self.status = status
+        self.used: list[Citation] = []
+
+    def field(self, key: str, *sections: str) -> Field | None:
+        for section in sections:
+            found = self.status.get(section, key)
+            if found is not None:
+                self.used.append(found.citation)
+                return found
+        return None
+
+    def text(self, key: str, *sections: str) -> str | None:
+        found = self.field(key, *sections)
+        return found.value if found and found.value else None
+
+    def time(self, key: str, *sections: str) -> datetime | None:
+        found = self.text(key, *sections)
+        return parse_time(found) if found else None
+
+    def take(self) -> list[Citation]:
+        used, self.used = self.used, []
+        return used
+
+
+def _derive(status: DsregStatus) -> None:
+    read = _Reader(status)
+    status.device_id = read.text("DeviceId", "Device Details")
+    status.device_name = read.text("Device Name", "Device State")
+    status.domain_name = read.text("DomainName", "Device State")
+    status.tenant_id = read.text("TenantId", "Tenant Details")
+    status.tenant_name = read.text("TenantName", "Tenant Details")
+    status.user_upn = _upn(read)
+    read.take()
+    status.health = _health(read)
+    status.join_type, status.join_evidence = _join_type(read, status.health)
+    status.work_accounts = _work_accounts(status)
+    status.prt = _prt(status, read)
+    status.registration = _registration(read)
+
+
+def _upn(read: _Reader) -> str | None:
+    executing = read.text("Executing Account Name", "Diagnostic Data")
+    if executing and "," in executing:
+        return executing.rsplit(",", 1)[1].strip() or None
+    return read.text("User Identity", "SSO State")
+
+
+def _join_type(read: _Reader, health: DeviceHealth) -> tuple[JoinType, list[Citation]]:
+    aad = _yes(read.field("AzureAdJoined", "Device State"))
+    enterprise = _yes(read.field("EnterpriseJoined", "Device State"))
+    domain = _yes(read.field("DomainJoined", "Device State"))
+    registered = health.workplace_joined
+    if registered is not None:
+        read.field("WorkplaceJoined", "User State")
+    evidence = read.take()
+    join: JoinType
+    if aad is None or domain is None or (aad and enterprise):
+        join = "unknown"
+    elif aad:
+        join = "hybrid-joined" if domain else "entra-joined"
+    elif domain:
+        join = "domain-joined"
+    elif enterprise:
+        join = "unknown"
+    else:
+        join = "entra-registered" if registered else "none"
+    return join, evidence
+
+
+def _health(read: _Reader) -> DeviceHealth:
+    validity = read.text("DeviceCertificateValidity", "Device Details") or ""
+    times = [parse_time(part) for part in re.split(r"\s--?\s", validity.strip("[] "))]
+    workplace = _yes(read.field("WorkplaceJoined", "User State"))
+    aad = _yes(read.field("AzureAdJoined", "Device State"))
+    domain = _yes(read.field("DomainJoined", "Device State"))
+    recovery = read.field("AadRecoveryEnabled", "Diagnostic Data") or read.field(
+        "AadRecoveryNeeded", "Diagnostic Data", "Device State", "Ngc Prerequisite Check"
+    )
+    key_sign = read.text("KeySignTest", "Diagnostic Data", "Device State")
+    return DeviceHealth(
+        device_auth_status=read.text("DeviceAuthStatus", "Device Details"),
+        key_sign_test=key_sign,
+        tpm_protected=_yes(read.field("TpmProtected", "Device Details")),
+        aad_recovery_enabled=_yes(recovery),
+        wam_default_set=_yes(read.field("WamDefaultSet", "User State")),
+        workplace_joined=workplace,
+        dual_state=bool(aad and domain and workplace),
+        certificate_valid_from=times[0] if len(times) == 2 else None,
+        certificate_valid_to=times[1] if len(times) == 2 else None,
+        evidence=read.take(),
+    )
+
+
+def _work_accounts(status: DsregStatus) -> list[WorkAccount]:
+    sections = [s for s in status.sections if _WORK_ACCOUNT.fullmatch(s.title)]
+    user_state = status.section("User State")
+    if not sections and user_state is not None and user_state.get("WorkplaceDeviceId"):
+        sections = [user_state]
+    accounts = []
+    for section in sections:
+        used = [f for f in (section.get(k) for k in _WORKPLACE_KEYS) if f is not None]
+        values = {f.key.casefold(): f.value or None for f in used}
+        accounts.append(
+            WorkAccount(
+                section=section.title,
+                workplace_device_id=values.get("workplacedeviceid"),
+                workplace_thumbprint=values.get("workplacethumbprint"),
+                workplace_tenant_id=values.get("workplacetenantid"),
+                workplace_tenant_name=values.get("workplacetenantname"),
+                tpm_protected=_yes(section.get("TpmProtected")),
+                evidence=[f.citation for f in used],
+            )
+        )
+    return accounts
+
+
+_DIAG_KEYS = {
+    "Previous Prt Attempt": "previous_attempt",
+    "Attempt Status": "attempt_status",
+    "User Identity": "user_identity",
+    "Credential Type": "credential_type",
+    "Correlation ID": "correlation_id",
+    "Endpoint URI": "endpoint_uri",
+    "HTTP Method": "http_method",
+    "HTTP Error": "http_error",
+    "HTTP Status": "http_status",
+    "Server Error Code": "server_error_code",
+    "Server Error Description": "server_error_description",
+}
+_DIAG_BY_KEY = {k.casefold(): v for k, v in _DIAG_KEYS.items()}
+
+
+def _prt(status: DsregStatus, read: _Reader) -> PrtState:
+    where = ("SSO State", "User State")
+    state = PrtState(
+        azure_ad_prt=_yes(read.field("AzureAdPrt", *where)),
+        update_time=read.time("AzureAdPrtUpdateTime", *where),
+        expiry_time=read.time("AzureAdPrtExpiryTime", *where),
+        authority=read.text("AzureAdPrtAuthority", *where),
+        enterprise_prt=_yes(read.field("EnterprisePrt", *where)),
+        enterprise_update_time=read.time("EnterprisePrtUpdateTime", *where),
+        enterprise_expiry_time=read.time("EnterprisePrtExpiryTime", *where),
+    )
+    state.evidence = read.take()
+    sso = status.section("SSO State")
+    if sso is not None:
+        state.diagnostics = _prt_diagnostics(sso)
+    return state
+
+
+def _prt_diagnostics(sso: Section) -> list[PrtDiagnostics]:
+    """Each ``...PrtDiagnostics : PRESENT`` block: the diagnostic fields that follow it."""
+    found: list[PrtDiagnostics] = []
+    current: PrtDiagnostics | None = None
+    for field in sso.fields:
+        key = field.key.casefold()
+        if key in ("acquireprtdiagnostics", "refreshprtdiagnostics"):
+            current = None
+            if field.value.upper().startswith("PRESENT"):
+                kind: Literal["acquire", "refresh"] = (
+                    "acquire" if key.startswith("acquire") else "refresh"
+                )
+                current = PrtDiagnostics(kind=kind, evidence=[field.citation])
+                found.append(current)
+            continue
+        attribute = _DIAG_BY_KEY.get(key)
+        if current is None or attribute is None:
+            continue
+        current.evidence.append(field.citation)
+        if attribute == "previous_attempt":
+            current.previous_attempt = parse_time(field.value)
+        else:
+            setattr(current, attribute, field.value or None)
+    for diag in found:
+        text = " ".join(c.text for c in diag.evidence)
+        diag.aadsts = aadsts_code(text)
+        diag.codes = hex_codes(text)
+    return found
+
+
+_REG_KEYS = {
+    "User Context": "user_context",
+    "Registration Type": "registration_type",
+    "Error Phase": "error_phase",
+    "Client ErrorCode": "client_error_code",
+    "Server ErrorCode": "server_error_code",
+    "Server Message": "server_message",
+    "Https Status": "https_status",
+    "Request Id": "request_id",
+}
+
+
+def _registration(read: _Reader) -> RegistrationDiagnostics | None:
+    section = read.status.section("Diagnostic Data")
+    if section is None:
+        return None
+    diag = RegistrationDiagnostics(client_time=read.time("Client Time", "Diagnostic Data"))
+    for key, attribute in _REG_KEYS.items():
+        setattr(diag, attribute, read.text(key, "Diagnostic Data"))
+    for field in section.fields:
+        if field.key.casefold().endswith(" test") and field.key.casefold() != "keysigntest":
+            read.used.append(field.citation)
+            diag.tests[field.key] = field.value
+            if field.value.upper().startswith("FAIL"):
+                diag.failed_tests.append(field.key)
+    diag.evidence = read.take()
+    if not diag.evidence:
+        return None
+    text = " ".join(c.text for c in diag.evidence)
+    diag.aadsts = aadsts_code(text)
+    diag.codes = hex_codes(text)
+    return diag
