@@ -16,6 +16,7 @@ from odfix.output import err_console
 
 COMMAND_MODULES: tuple[str, ...] = (
     "odfix.commands.signins",
+    "odfix.commands.explain",
 )
 
 app = typer.Typer(

@@ -1,0 +1,45 @@
+"""``odfix explain CODE``: what an error code means and where the guide goes from it."""
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from odfix.output import console, emit_json
+
+
+def explain(
+    code: str = typer.Argument(
+        ..., help="0x8004de40, 8004DE40, -2147164608, 0xCAA2000C, AADSTS50173 or 50173."
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Explain a OneDrive, WAM (0xCAA..) or AADSTS error code."""
+    from odfix.guide.codes import load_catalog
+
+    catalog = load_catalog()
+    entry = catalog.lookup(code)
+    sources = [{"id": source, "text": catalog.sources[source]} for source in entry.sources]
+    if json_output:
+        emit_json({**entry.model_dump(mode="json"), "input": code, "sources": sources})
+        return
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
+    table.add_row("[bold]Code[/]", entry.code + (f"  ({entry.name})" if entry.name else ""))
+    table.add_row("[bold]Family[/]", entry.family)
+    table.add_row("[bold]Meaning[/]", entry.meaning)
+    table.add_row("[bold]Category[/]", entry.category)
+    confidence = entry.confidence + ("" if entry.verified else " — unverified")
+    if entry.facility:
+        confidence += " (explained by its facility group)"
+    table.add_row("[bold]Confidence[/]", confidence)
+    table.add_row("[bold]Guide path[/]", " → ".join(entry.guide_path) or "none in the guide")
+    cited = "\n".join(f"[{s['id']}] {s['text']}" for s in sources)
+    table.add_row("[bold]Sources[/]", escape(cited))
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``explain`` to the app."""
+    # Negative decimal HRESULTs (-2147164608) must reach the argument, not the option parser.
+    app.command("explain", context_settings={"ignore_unknown_options": True})(explain)

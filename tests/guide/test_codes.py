@@ -1,0 +1,145 @@
+"""The error-code catalog and ``odfix explain``."""
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from odfix.cli import main
+from odfix.exitcodes import ExitCode
+from odfix.guide.codes import UnknownCode, load_catalog, normalize_code, parse_catalog
+
+ONEDRIVE = ["de40", "de44", "de80", "de81", "de85", "de86", "de88", "de8a", "de90", "deb4", "dec5",
+            "deef", "def0", "def4", "def7"]
+AADSTS = [50173, 50132, 50133, 70043, 70044, 700082, 50089, 50097, 50155, 53000, 53003, 530003,
+          50076, 50079, 50074, 50158, 135011, 50126, 50053, 50057, 500121, 70008, 50072, 9002341]
+# The WAM codes named in shared/reference/windows-endpoint.md B5.
+WAM = ["CAA20001", "CAA20002", "CAA20003", "CAA20004", "CAA20005", "CAA20007", "CAA20008",
+       "CAA20009", "CAA2000B", "CAA2000C", "CAA20064", "CAA70004", "CAA70007", "CAA7000A",
+       "CAA70010", "CAA82EE2", "CAA82EE7", "CAA82EFD", "CAA82F8F", "CAA82F86", "CAA82F87",
+       "CAA30194", "CAA30197", "CAA90003", "CAA90004", "CAA90018", "CAA60003", "CAA5001C"]
+CATEGORIES = {"password-change", "sign-in-frequency", "inactivity", "interaction-required",
+              "device", "ca-block", "network", "identity-cache", "account-license", "unknown"}
+
+
+@pytest.mark.parametrize("suffix", ONEDRIVE)
+def test_onedrive_family_is_catalogued(suffix):
+    assert load_catalog().find(f"0x8004{suffix}") is not None
+
+
+def test_e4d0_is_catalogued():
+    assert load_catalog().lookup("0x8004e4d0").family == "onedrive"
+
+
+@pytest.mark.parametrize("code", AADSTS)
+def test_required_aadsts_codes(code):
+    entry = load_catalog().lookup(f"AADSTS{code}")
+    assert entry.family == "aadsts"
+
+
+def test_at_least_25_aadsts_codes():
+    assert len(load_catalog().aadsts_categories()) >= 25
+
+
+@pytest.mark.parametrize("code", WAM)
+def test_named_wam_codes_are_listed_one_by_one(code):
+    entry = load_catalog().lookup(f"0x{code}")
+    assert not entry.facility and entry.family == "wam"
+
+
+@pytest.mark.parametrize(("code", "category"), [
+    ("0xCAA30123", "network"), ("0xCAA70099", "network"), ("0xCAA8FFFF", "network"),
+    ("0xCAA90077", "identity-cache"), ("0xCAA200FF", "unknown"),
+])
+def test_unlisted_wam_codes_fall_back_to_their_facility(code, category):
+    entry = load_catalog().lookup(code)
+    assert entry.facility and entry.category == category
+
+
+def test_every_entry_has_category_source_and_known_references():
+    catalog = load_catalog()
+    for entry in catalog.entries.values():
+        assert entry.category in CATEGORIES
+        assert entry.sources and all(catalog.sources[s] for s in entry.sources)
+        assert entry.meaning.strip()
+    unverified = [e for e in catalog.entries.values() if e.confidence != "microsoft-doc"]
+    assert unverified and all(not e.verified for e in unverified)
+
+
+@pytest.mark.parametrize("spelling", ["0x8004de40", "8004DE40", "-2147164608", "2147802688",
+                                      "0X8004DE40", " 0x8004de40 "])
+def test_spellings_of_de40_reach_one_entry(spelling):
+    assert load_catalog().lookup(spelling).code == "0x8004DE40"
+
+
+@pytest.mark.parametrize("spelling", ["0xCAA2000C", "-895352820", "caa2000c"])
+def test_spellings_of_interaction_required(spelling):
+    assert load_catalog().lookup(spelling).code == "0xCAA2000C"
+
+
+@pytest.mark.parametrize("spelling", ["AADSTS50173", "50173", "aadsts50173"])
+def test_spellings_of_aadsts(spelling):
+    assert load_catalog().lookup(spelling).code == "AADSTS50173"
+
+
+def test_every_hresult_entry_round_trips_through_its_signed_decimal():
+    for code in load_catalog().entries:
+        if code.startswith("0x"):
+            signed = int(code, 16) - 2**32
+            assert normalize_code(str(signed)) == code
+
+
+@given(st.text(max_size=40))
+def test_normalize_accepts_or_rejects_cleanly(text):
+    try:
+        key = normalize_code(text)
+    except UnknownCode as error:
+        assert "\n" not in error.message
+    else:
+        assert key.startswith(("0x", "AADSTS"))
+
+
+def test_broken_catalog_names_the_entry():
+    text = """retrieved: x
+sources: {a: A}
+codes:
+  - {code: AADSTS1, family: aadsts, meaning: m, category: weather, confidence: microsoft-doc,
+     sources: [a]}
+facilities: []
+"""
+    with pytest.raises(Exception, match=r"codes\.yaml: codes\.0\.category"):
+        parse_catalog(text)
+
+
+def test_catalog_rejects_unknown_source_ids():
+    text = """retrieved: x
+sources: {a: A}
+codes:
+  - {code: AADSTS1, family: aadsts, meaning: m, category: unknown, confidence: microsoft-doc,
+     sources: [b]}
+facilities: []
+"""
+    with pytest.raises(Exception, match="unknown source"):
+        parse_catalog(text)
+
+
+def test_explain_json_is_one_document(capsys):
+    assert main(["explain", "-2147164608", "--json"]) == ExitCode.OK
+    document = json.loads(capsys.readouterr().out)
+    assert document["code"] == "0x8004DE40" and document["category"] == "network"
+    assert document["sources"][0]["text"].startswith("Microsoft Learn")
+
+
+def test_explain_human_output_names_code_and_path(capsys):
+    assert main(["explain", "0x8004dec5"]) == ExitCode.OK
+    out = capsys.readouterr().out
+    assert "0x8004DEC5" in out and "clear-office-identity" in out
+
+
+@pytest.mark.parametrize("bad", ["zzz", "AADSTS12345", "0x12"])
+def test_explain_unknown_or_malformed_is_one_line_exit_2(capsys, bad):
+    assert main(["explain", bad]) == ExitCode.BAD_INPUT
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and captured.err.startswith("odfix: error:")
