@@ -1,0 +1,48 @@
+"""Checks across several PCs: one Entra DeviceId on PCs with different names is a cloned image."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from odfix.diagnosis.models import Finding
+from odfix.evidence.dsregcmd import DsregStatus
+
+DEVICE_FINDINGS = ("dsreg.device-auth-failed", "dsreg.prt-missing", "dsreg.prt-acquire-failed",
+                   "dsreg.prt-refresh-failed", "dsreg.registration-failed",
+                   "dsreg.recovery-pending", "dsreg.key-sign-failed")
+"""Registration trouble on a clone's copies is what the cloned registration leads to."""
+
+
+def _name(pc: str, status: DsregStatus) -> str:
+    return (status.device_name or pc).split(".", 1)[0].casefold()
+
+
+def shared_device_ids(pcs: Sequence[tuple[str, DsregStatus]],
+                      per_pc: dict[str, list[Finding]]) -> list[Finding]:
+    """One finding per DeviceId reported by PCs with different names, citing each PC's lines."""
+    by_id: dict[str, list[tuple[str, DsregStatus]]] = defaultdict(list)
+    for pc, status in pcs:
+        if status.device_id:
+            by_id[status.device_id.casefold()].append((pc, status))
+    found = []
+    for sharing in by_id.values():
+        names = {_name(pc, status) for pc, status in sharing}
+        if len(names) < 2:
+            continue
+        evidence = [
+            field.citation
+            for _, status in sharing
+            for field in (status.get("Device Details", "DeviceId"),
+                          status.get("Device State", "Device Name"))
+            if field is not None
+        ]
+        troubled = [pc for pc, _ in sharing
+                    if any(f.id in DEVICE_FINDINGS for f in per_pc.get(pc, []))]
+        title = (f"DeviceId {sharing[0][1].device_id} is reported by {len(sharing)} PCs with "
+                 f"different names ({', '.join(sorted(names))})")
+        if troubled:
+            title += f"; registration fails on {', '.join(troubled)}"
+        found.append(Finding(
+            id="fleet.shared-device-id", severity="error", source="fleet", title=title,
+            evidence=evidence, weights={"cloned-image": 0.99 if troubled else 0.95},
+        ))
+    return found

@@ -1,0 +1,69 @@
+"""Human output of a diagnosis: verdict, causes, findings with their quoted lines, plan."""
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from odfix.diagnosis.models import Diagnosis, Finding
+
+_MARK = {"error": "[red]✖[/red]", "warning": "[yellow]▲[/yellow]", "info": "[blue]·[/blue]"}
+
+
+def render(diagnosis: Diagnosis, console: Console) -> None:
+    """Print the diagnosis for a technician."""
+    colour = "green" if diagnosis.healthy else "red"
+    console.print(f"[bold {colour}]{escape(diagnosis.verdict)}[/bold {colour}]")
+    if diagnosis.error_code:
+        meaning = f" — {diagnosis.error_code_meaning}" if diagnosis.error_code_meaning else ""
+        console.print(f"Ticket error code: {escape(diagnosis.error_code + meaning)}")
+    if len(diagnosis.pcs) > 1:
+        _pcs(diagnosis, console)
+    else:
+        console.print(f"Join type: {diagnosis.join_type}")
+    for pc in diagnosis.pcs:
+        for problem in pc.problems:
+            console.print(f"[yellow]note[/yellow] {escape(pc.name)}: {escape(problem)}")
+    _causes(diagnosis, console)
+    console.print()
+    console.print("[bold]Findings[/bold]")
+    for finding in diagnosis.findings:
+        _finding(finding, console)
+    if diagnosis.plan:
+        console.print()
+        console.print("[bold]Plan[/bold] (from the guide, in its order; nothing is changed here)")
+        for number, item in enumerate(diagnosis.plan, start=1):
+            console.print(f" {number}. [bold]{item.method}[/bold] [{item.context}] "
+                          f"— {escape(item.why)}")
+            if item.note:
+                console.print(f"    {escape(item.note)}")
+    if diagnosis.escalation:
+        console.print()
+        console.print(f"[bold]Escalate:[/bold] {escape(diagnosis.escalation)}")
+
+
+def _pcs(diagnosis: Diagnosis, console: Console) -> None:
+    table = Table(title="PCs", title_justify="left")
+    for column in ("PATH", "host", "join type", "DeviceId"):
+        table.add_column(column)
+    for pc in diagnosis.pcs:
+        table.add_row(escape(pc.name), escape(pc.host_name or "?"), pc.join_type,
+                      escape(pc.device_id or "-"))
+    console.print(table)
+
+
+def _causes(diagnosis: Diagnosis, console: Console) -> None:
+    table = Table(title="Causes (best first)", title_justify="left")
+    table.add_column("cause")
+    table.add_column("confidence", justify="right")
+    table.add_column("summary")
+    for cause in diagnosis.causes:
+        table.add_row(cause.id, f"{cause.confidence:.2f}", escape(cause.summary))
+    console.print(table)
+
+
+def _finding(finding: Finding, console: Console) -> None:
+    console.print(f" {_MARK[finding.severity]} [bold]{escape(finding.id)}[/bold] "
+                  f"{escape(finding.title)}")
+    for line in finding.evidence:
+        console.print(f"     [dim]{escape(line.file)}:{line.line}[/dim]  "
+                      f"{escape(line.text.strip())}", soft_wrap=True)

@@ -1,0 +1,1 @@
+"""Evidence to findings: one module per evidence source, each ``findings(evidence, context)``."""

@@ -1,0 +1,42 @@
+"""What every rule needs besides its evidence: the clock of the capture and the ticket's facts."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from odfix.diagnosis.models import CauseId
+from odfix.guide.codes import Catalog
+
+# How strongly a code of each catalog category points at each cause (docs/diagnosis.md).
+CATEGORY_WEIGHTS: dict[str, dict[CauseId, float]] = {
+    "password-change": {"stale-token-password-change": 0.8},
+    "inactivity": {"stale-token-password-change": 0.4},
+    "sign-in-frequency": {"recurring-conditional-access": 0.5},
+    "interaction-required": {"recurring-conditional-access": 0.3},
+    "ca-block": {"recurring-conditional-access": 0.3},
+    "device": {"device-registration": 0.8},
+    "network": {"connectivity-tls": 0.7},
+    "identity-cache": {"multiple-identities": 0.3},
+}
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """``now`` is the capture time (manifest, else the newest time in the evidence)."""
+
+    catalog: Catalog
+    now: datetime | None = None
+    password_changed_at: datetime | None = None
+
+    def categories(self, codes: Iterable[str | int]) -> list[str]:
+        """Catalog categories of ``codes`` (``unknown`` ones left out), first seen first."""
+        found = (self.catalog.category_for(code) for code in codes)
+        return list(dict.fromkeys(c for c in found if c != "unknown"))
+
+    def weights(self, codes: Iterable[str | int]) -> dict[CauseId, float]:
+        """The strongest weight per cause over the codes' categories."""
+        merged: dict[CauseId, float] = {}
+        for category in self.categories(codes):
+            for cause, weight in CATEGORY_WEIGHTS.get(category, {}).items():
+                merged[cause] = max(merged.get(cause, 0.0), weight)
+        return merged

@@ -1,0 +1,162 @@
+"""Device trust from ``dsregcmd /status``: registration, PRT health, WAM, dual state."""
+
+from odfix.diagnosis.models import Finding
+from odfix.diagnosis.rules.context import RuleContext
+from odfix.evidence.common import Citation
+from odfix.evidence.dsregcmd import DsregStatus, PrtDiagnostics
+
+SOURCE = "dsregcmd"
+PRT_MAX_AGE_HOURS = 4.0
+"""CloudAP renews the PRT every four hours; older means it is not renewing."""
+JOINED = ("entra-joined", "hybrid-joined")
+
+
+def findings(status: DsregStatus, context: RuleContext) -> list[Finding]:
+    """Every dsregcmd finding, the join type first."""
+    found = [_join(status)]
+    for rule in (_device_id_missing, _device_auth, _prt_missing, _prt_stale, _recovery, _key_sign,
+                 _wam_default, _dual_state, _registration):
+        found.extend(rule(status, context))
+    found.extend(_prt_diagnostics(d, context) for d in status.prt.diagnostics)
+    return found
+
+
+def _cite(status: DsregStatus, *keys: tuple[str, str]) -> list[Citation]:
+    cited = (status.get(section, key) for section, key in keys)
+    return [field.citation for field in cited if field is not None]
+
+
+def _sso(status: DsregStatus, key: str) -> list[Citation]:
+    return _cite(status, ("SSO State", key)) or _cite(status, ("User State", key))
+
+
+def _join(status: DsregStatus) -> Finding:
+    return Finding(id="dsreg.join-type", severity="info", source=SOURCE,
+                   title=f"Join type: {status.join_type}", evidence=status.join_evidence)
+
+
+def _device_id_missing(status: DsregStatus, _: RuleContext) -> list[Finding]:
+    if status.join_type not in JOINED or status.device_id:
+        return []
+    return [Finding(
+        id="dsreg.device-id-missing", severity="error", source=SOURCE,
+        title=f"The PC reports {status.join_type} but shows no DeviceId",
+        evidence=status.join_evidence, weights={"device-registration": 0.8},
+    )]
+
+
+def _device_auth(status: DsregStatus, _: RuleContext) -> list[Finding]:
+    value = status.health.device_auth_status
+    if value is None or value.upper().startswith("SUCCESS"):
+        return []
+    return [Finding(
+        id="dsreg.device-auth-failed", severity="error", source=SOURCE,
+        title=f"DeviceAuthStatus is {value}: the device object is disabled, deleted or unreachable",
+        evidence=_cite(status, ("Device Details", "DeviceAuthStatus")),
+        weights={"device-registration": 0.9},
+    )]
+
+
+def _prt_missing(status: DsregStatus, _: RuleContext) -> list[Finding]:
+    if status.join_type not in JOINED or status.prt.azure_ad_prt is not False:
+        return []
+    return [Finding(
+        id="dsreg.prt-missing", severity="error", source=SOURCE,
+        title=f"No Primary Refresh Token (AzureAdPrt NO) on a {status.join_type} PC",
+        evidence=_sso(status, "AzureAdPrt"), weights={"device-registration": 0.7},
+    )]
+
+
+def _prt_stale(status: DsregStatus, context: RuleContext) -> list[Finding]:
+    if context.now is None or status.prt.azure_ad_prt is not True:
+        return []
+    age = status.prt.age_hours(context.now)
+    if age is None or age <= PRT_MAX_AGE_HOURS:
+        return []
+    return [Finding(
+        id="dsreg.prt-stale", severity="warning", source=SOURCE,
+        title=(f"The PRT was last renewed {age:.1f} h before the capture "
+               f"(renewal is due every {PRT_MAX_AGE_HOURS:g} h)"),
+        evidence=_sso(status, "AzureAdPrtUpdateTime"), weights={"device-registration": 0.5},
+    )]
+
+
+def _recovery(status: DsregStatus, _: RuleContext) -> list[Finding]:
+    if status.health.aad_recovery_enabled is not True:
+        return []
+    evidence = _cite(status, ("Diagnostic Data", "AadRecoveryEnabled"),
+                     ("Diagnostic Data", "AadRecoveryNeeded"),
+                     ("Device State", "AadRecoveryNeeded"))
+    return [Finding(
+        id="dsreg.recovery-pending", severity="error", source=SOURCE,
+        title="AadRecoveryEnabled YES: the device keys are unusable and marked for recovery",
+        evidence=evidence, weights={"device-registration": 0.85},
+    )]
+
+
+def _key_sign(status: DsregStatus, _: RuleContext) -> list[Finding]:
+    value = status.health.key_sign_test
+    if value is None or value.upper().startswith("PASSED"):
+        return []
+    return [Finding(
+        id="dsreg.key-sign-failed", severity="error", source=SOURCE,
+        title=f"KeySignTest is {value}: the device key cannot sign",
+        evidence=_cite(status, ("Diagnostic Data", "KeySignTest"), ("Device State", "KeySignTest")),
+        weights={"device-registration": 0.8},
+    )]
+
+
+def _wam_default(status: DsregStatus, _: RuleContext) -> list[Finding]:
+    if status.health.wam_default_set is not False:
+        return []
+    return [Finding(
+        id="dsreg.wam-default-not-set", severity="warning", source=SOURCE,
+        title="WamDefaultSet NO: Windows has no default work account for silent sign-in",
+        evidence=_cite(status, ("User State", "WamDefaultSet")),
+        weights={"device-registration": 0.4},
+    )]
+
+
+def _dual_state(status: DsregStatus, _: RuleContext) -> list[Finding]:
+    if not status.health.dual_state:
+        return []
+    return [Finding(
+        id="dsreg.dual-state", severity="warning", source=SOURCE,
+        title="Dual state: hybrid joined and also Entra registered (WorkplaceJoined YES)",
+        evidence=_cite(status, ("Device State", "AzureAdJoined"), ("Device State", "DomainJoined"),
+                       ("User State", "WorkplaceJoined")),
+        weights={"device-registration": 0.6},
+    )]
+
+
+def _prt_diagnostics(diag: PrtDiagnostics, context: RuleContext) -> Finding:
+    codes: list[str | int] = [*diag.codes]
+    if diag.aadsts is not None:
+        codes.append(f"AADSTS{diag.aadsts}")
+    weights = context.weights(codes)
+    weights["device-registration"] = max(weights.get("device-registration", 0.0), 0.5)
+    detail = (diag.server_error_description or diag.server_error_code or diag.attempt_status
+              or "no detail")
+    return Finding(
+        id=f"dsreg.prt-{diag.kind}-failed", severity="error", source=SOURCE,
+        title=f"The last PRT {diag.kind} attempt failed: {detail}",
+        evidence=diag.evidence, weights=weights,
+    )
+
+
+def _registration(status: DsregStatus, context: RuleContext) -> list[Finding]:
+    diag = status.registration
+    if diag is None or not (diag.failed_tests or diag.client_error_code or diag.error_phase):
+        return []
+    codes: list[str | int] = [*diag.codes]
+    if diag.aadsts is not None:
+        codes.append(f"AADSTS{diag.aadsts}")
+    weights = context.weights(codes)
+    weights["device-registration"] = max(weights.get("device-registration", 0.0), 0.7)
+    failed = ", ".join(diag.failed_tests) or f"error phase {diag.error_phase}"
+    code = f" ({diag.client_error_code})" if diag.client_error_code else ""
+    return [Finding(
+        id="dsreg.registration-failed", severity="error", source=SOURCE,
+        title=f"Device registration diagnostics report a failure: {failed}{code}",
+        evidence=diag.evidence, weights=weights,
+    )]
