@@ -20,6 +20,7 @@ from odfix.evidence.common import Citation, ParseError, decode
 AAD_PROVIDER = "Microsoft-Windows-AAD"
 LEVELS = {0: "information", 1: "critical", 2: "error", 3: "warning", 4: "information", 5: "verbose"}
 _CODE_FIELDS = frozenset({"error", "result", "status", "errorcode", "hresult"})
+_DTD = re.compile(r"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 _DECLARATION = re.compile(r"<\?xml[^>]*\?>")
 _HEX = re.compile(r"(?<![0-9A-Za-z])0x([0-9A-Fa-f]{8})(?![0-9A-Za-z])")
 _NEGATIVE = re.compile(r"(?<![0-9A-Za-z.])-(\d{9,10})(?![0-9])")
@@ -132,6 +133,10 @@ class _Builder:
         self.parser.EntityDeclHandler = self._refuse
 
     def feed(self, text: str) -> None:
+        declaration = _DTD.search(text)
+        if declaration:
+            line = text.count("\n", 0, declaration.start()) + 1
+            raise ParseError(f"{self.source}: line {line}: DOCTYPE/ENTITY declarations are refused")
         blanked = _DECLARATION.sub(lambda m: " " * len(m.group()), text)
         try:
             self.parser.Parse(f"<odfix-wrapper>{blanked}</odfix-wrapper>", True)
