@@ -1,0 +1,1 @@
+"""The simulated PC's parts: state, identity cause→effect, renderers of real command layouts."""

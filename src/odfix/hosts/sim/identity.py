@@ -1,0 +1,264 @@
+"""Cause → effect on the simulated PC: token requests, sign-ins, device (un)registration.
+
+Each request decides from the state alone, in the order Windows meets the problems: the network
+first, then the Office identity cache, then the device, then cached tokens, then Conditional
+Access. A failure writes AAD event 1098 the way the token broker does.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from odfix.hosts.base import RegValue
+from odfix.hosts.sim.state import SimCredential, SimEvent, SimState
+
+ONEDRIVE_KEY = r"HKCU\Software\Microsoft\OneDrive"
+ACCOUNT_KEY = ONEDRIVE_KEY + r"\Accounts\Business1"
+IDENTITY_KEY = r"HKCU\Software\Microsoft\Office\16.0\Common\Identity"
+OFFICE_PREFIX = "LegacyGeneric:target=MicrosoftOffice16_Data:"
+ONEDRIVE_TARGET = "LegacyGeneric:target=OneDrive Cached Credential Business - Business1"
+PRT_RENEWAL = timedelta(hours=4)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a token request failed, as the broker logs it."""
+
+    error: str
+    message: str
+    additional: str
+
+
+NETWORK = Failure("0xCAA82EE2", "The operation timed out.",
+                  "Code: 0x80072ee2 Description: The TLS 1.2 handshake with "
+                  "login.microsoftonline.com did not complete.")
+MULTIPLE_IDENTITIES = Failure(
+    "0xCAA20003", "Authorization grant failed for this assertion.",
+    "Code: invalid_grant Description: AADSTS50020: User account from identity provider does "
+    "not exist in tenant and cannot access the application.")
+DEVICE_DISABLED = Failure(
+    "0xCAA20004", "The request was denied.",
+    "Code: access_denied Description: AADSTS135011: Device used during the authentication is "
+    "disabled.")
+DEVICE_NOT_AUTHENTICATED = Failure(
+    "0xCAA20003", "Authorization grant failed for this assertion.",
+    "Code: invalid_grant Description: AADSTS50155: Device authentication failed for this user.")
+STALE_TOKEN = Failure(
+    "0xCAA20003", "Authorization grant failed for this assertion.",
+    "Code: invalid_grant Description: AADSTS50173: The provided grant has expired due to it "
+    "being revoked, a fresh auth token is needed. The user might have changed or reset their "
+    "password.")
+INTERACTION_REQUIRED = Failure(
+    "0xCAA2000C", "The request requires user interaction.",
+    "Code: interaction_required Description: AADSTS50076: Due to a configuration change made "
+    "by your administrator, or because you moved to a new location, you must use multi-factor "
+    "authentication to access '00000003-0000-0000-c000-000000000000'.")
+
+
+def tick(state: SimState, seconds: float = 1.0) -> None:
+    """Advance the simulated clock (every observable act takes a moment)."""
+    state.now = state.now + timedelta(seconds=seconds)
+
+
+def log_failure(state: SimState, failure: Failure) -> None:
+    """Write event 1098 (error) to the AAD operational log."""
+    record = max((e.record_id for e in state.events), default=1000) + 1
+    state.events.append(SimEvent(record_id=record, event_id=1098, level=2, time=state.now,
+                                 error=failure.error, error_message=failure.message,
+                                 additional=failure.additional))
+
+
+def revoked_at(state: SimState) -> datetime | None:
+    """When the tenant last invalidated the user's tokens (password change or revocation)."""
+    times = [t for t in (state.tenant.password_changed_at, state.tenant.sessions_revoked_at) if t]
+    return max(times) if times else None
+
+
+def registered(state: SimState) -> bool:
+    """Whether the PC holds a device registration (joined or registered)."""
+    reg = state.registration
+    return reg.device_id is not None and reg.join_type in (
+        "entra-joined", "hybrid-joined", "entra-registered")
+
+
+def joined(state: SimState) -> bool:
+    """Whether the PC is Entra joined or hybrid joined right now."""
+    return registered(state) and state.registration.join_type != "entra-registered"
+
+
+def device_failure(state: SimState) -> Failure | None:
+    """The tenant's or the keys' verdict on the device, when the PC holds a registration."""
+    if not registered(state):
+        return None
+    reg, tenant = state.registration, state.tenant
+    if not tenant.device_enabled:
+        return DEVICE_DISABLED
+    if reg.device_id in tenant.cloned_device_ids or not reg.keys_healthy:
+        return DEVICE_NOT_AUTHENTICATED
+    return None
+
+
+def device_auth_ok(state: SimState) -> bool:
+    """``DeviceAuthStatus``: the tenant knows and accepts this device object."""
+    return state.tenant.device_enabled and (
+        state.registration.device_id not in state.tenant.cloned_device_ids)
+
+
+def _identities(state: SimState) -> set[str]:
+    tenants: set[str] = set()
+    prefix = (IDENTITY_KEY + "\\").lower()
+    for key, values in state.registry.items():
+        if key.lower().startswith(prefix):
+            tenants.update(str(v.data) for v in values if v.name.lower() == "tenantid")
+    return tenants
+
+
+def _cached(state: SimState) -> list[SimCredential]:
+    return [c for c in state.credentials if c.type == 1 and (
+        c.target.startswith(OFFICE_PREFIX) or c.target == ONEDRIVE_TARGET)]
+
+
+def stale_cache(state: SimState) -> bool:
+    """A cached Office/OneDrive token written before the tenant invalidated tokens."""
+    cut = revoked_at(state)
+    return cut is not None and any(c.last_written < cut for c in _cached(state))
+
+
+def prt_valid(state: SimState) -> bool:
+    """A PRT the tenant still honours."""
+    reg, cut = state.registration, revoked_at(state)
+    return (joined(state) and reg.prt_updated_at is not None
+            and (cut is None or reg.prt_updated_at >= cut))
+
+
+def frequency_expired(state: SimState) -> bool:
+    """Conditional Access sign-in frequency demands a fresh interactive sign-in."""
+    hours = state.tenant.sign_in_frequency_hours
+    last = state.last_interactive_sign_in
+    return hours is not None and (last is None or state.now - last > timedelta(hours=hours))
+
+
+def prt_error(state: SimState) -> str | None:
+    """The AADSTS text dsregcmd shows under the PRT diagnostics, if the last attempt failed."""
+    if not joined(state):
+        return None
+    failure = device_failure(state)
+    if failure is None and state.registration.prt_updated_at is not None and not prt_valid(state):
+        failure = STALE_TOKEN
+    return failure.additional.split("Description: ", 1)[1] if failure else None
+
+
+def silent_request(state: SimState) -> bool:
+    """OneDrive asks the broker for a token without the person; True when it gets one."""
+    tick(state)
+    failure: Failure | None = None
+    if not state.tls12_enabled:
+        failure = NETWORK
+    elif len(_identities(state)) > 1:
+        failure = MULTIPLE_IDENTITIES
+    elif (fail := device_failure(state)) is not None:
+        failure = fail
+    elif stale_cache(state):
+        failure = STALE_TOKEN
+    elif frequency_expired(state) and (_cached(state) or prt_valid(state)):
+        failure = INTERACTION_REQUIRED
+    if failure is not None:
+        log_failure(state, failure)
+        return False
+    if prt_valid(state) or _cached(state):
+        _issue_tokens(state)
+        return True
+    return False
+
+
+def interactive_sign_in(state: SimState) -> str | None:
+    """The person signs in to OneDrive (password, MFA); None on success, else why not."""
+    tick(state, 30)
+    person = state.person
+    if not state.tls12_enabled:
+        log_failure(state, NETWORK)
+        return "the sign-in page did not load (the connection to Microsoft failed)"
+    if len(_identities(state)) > 1:
+        log_failure(state, MULTIPLE_IDENTITIES)
+        return "Office offered the wrong work account and the sign-in failed"
+    if stale_cache(state):
+        log_failure(state, STALE_TOKEN)
+        return "OneDrive reused its cached token and showed 0x8004de40 without a sign-in page"
+    if not person.knows_password:
+        return "the person does not know the current password"
+    if state.tenant.mfa_required and not person.can_mfa:
+        return "the person could not complete multi-factor authentication"
+    if (fail := device_failure(state)) is not None:
+        log_failure(state, fail)
+        return "the device could not authenticate, so the sign-in was refused"
+    state.last_interactive_sign_in = state.now
+    _issue_tokens(state)
+    return None
+
+
+def _issue_tokens(state: SimState) -> None:
+    for target in (f"{OFFICE_PREFIX}SSPI:{state.person.upn}", ONEDRIVE_TARGET):
+        state.credentials = [c for c in state.credentials if c.target != target]
+        state.credentials.append(SimCredential(target=target, user_name=state.person.upn,
+                                               last_written=state.now))
+    if joined(state) and device_failure(state) is None:
+        refresh_prt(state)
+    link_account(state)
+
+
+def refresh_prt(state: SimState) -> None:
+    """CloudAP gets (or renews) the PRT at logon or unlock with the current password."""
+    reg = state.registration
+    if reg.prt_issued_at is None:
+        reg.prt_issued_at = state.now
+    reg.prt_updated_at = state.now
+    reg.wam_default_set = True
+
+
+def link_account(state: SimState) -> None:
+    """OneDrive records the Business1 account (what a successful sign-in leaves)."""
+    tenant, person = state.tenant, state.person
+    values = [
+        RegValue(name="UserEmail", kind="REG_SZ", data=person.upn),
+        RegValue(name="UserName", kind="REG_SZ", data=person.display_name),
+        RegValue(name="UserFolder", kind="REG_SZ",
+                 data=rf"C:\Users\{person.upn.split('@')[0]}\OneDrive - {tenant.name}"),
+        RegValue(name="ConfiguredTenantId", kind="REG_SZ", data=tenant.id),
+        RegValue(name="SPOResourceId", kind="REG_SZ",
+                 data=f"https://{tenant.name.lower()}-my.sharepoint.com/"),
+        RegValue(name="Business", kind="REG_DWORD", data=1),
+    ]
+    state.registry[ACCOUNT_KEY] = values
+
+
+def unlink_account(state: SimState) -> None:
+    """Unlink this PC / reset: the account values go, the files stay."""
+    for key in list(state.registry):
+        if key.lower().startswith((ONEDRIVE_KEY + r"\Accounts").lower()):
+            del state.registry[key]
+
+
+def leave(state: SimState) -> None:
+    """The PC drops its registration (dsregcmd /leave, or Disconnect)."""
+    reg = state.registration
+    reg.device_id = None
+    reg.thumbprint = None
+    reg.prt_issued_at = None
+    reg.prt_updated_at = None
+    reg.keys_healthy = True
+    reg.wam_default_set = False
+
+
+def register(state: SimState) -> bool:
+    """A fresh registration with new keys and a new device id; needs the network."""
+    if not state.tls12_enabled:
+        log_failure(state, NETWORK)
+        return False
+    state.device_serial += 1
+    serial = state.device_serial
+    device_id = f"{serial:08x}-aaaa-4bbb-8ccc-{state.hostname.encode().hex()[:12]:0>12}"
+    reg = state.registration
+    reg.device_id = device_id
+    reg.thumbprint = f"{serial:040X}"
+    reg.keys_healthy = True
+    state.tenant.known_device_ids.append(device_id)
+    return True
