@@ -1,1 +1,45 @@
 """The fix guide and the error-code catalog, as validated data."""
+
+from odfix.guide.load import GuideError, load_guide, load_yaml_model
+from odfix.guide.model import (
+    Action,
+    Cause,
+    Check,
+    Confidence,
+    CredentialAllowEntry,
+    Escalation,
+    Guide,
+    JoinType,
+    Method,
+    Plan,
+    PlannedMethod,
+    Scenario,
+    Source,
+    SpecialCase,
+    Step,
+    StepContext,
+    Variant,
+)
+
+__all__ = [
+    "Action",
+    "Cause",
+    "Check",
+    "Confidence",
+    "CredentialAllowEntry",
+    "Escalation",
+    "Guide",
+    "GuideError",
+    "JoinType",
+    "Method",
+    "Plan",
+    "PlannedMethod",
+    "Scenario",
+    "Source",
+    "SpecialCase",
+    "Step",
+    "StepContext",
+    "Variant",
+    "load_guide",
+    "load_yaml_model",
+]
