@@ -26,8 +26,6 @@ KNOWN_SECTIONS = (
     "User State",
     "SSO State",
     "Diagnostic Data",
-    "IE Proxy Config",
-    "WinHttp Proxy Config",
     "Ngc Prerequisite Check",
 )
 _WORK_ACCOUNT = re.compile(r"Work Account (\d+)", re.IGNORECASE)
@@ -38,7 +36,8 @@ _WORKPLACE_KEYS = (
     "WorkplaceTenantName",
     "TpmProtected",
 )
-_REGISTRATION = re.compile(r"Registration\b.*", re.IGNORECASE)
+_OTHER_SECTIONS = re.compile(r"Registration\b.*|(IE|WinHttp)\b.*Proxy Config.*", re.IGNORECASE)
+_PROMPT = re.compile(r"^\s*(PS )?[A-Za-z]:\\[^>]*>")
 _SEPARATOR = re.compile(r"^\s*\+-{3,}\+\s*$")
 _HEADER = re.compile(r"^\s*\|\s*(?P<title>[^|]*?)\s*\|\s*$")
 _FIELD = re.compile(r"^\s*(?P<key>[A-Za-z][A-Za-z0-9 ._()/-]*?)\s*:(?:\s*:)?\s?(?P<value>.*)$")
@@ -136,6 +135,7 @@ class RegistrationDiagnostics(BaseModel):
 
     user_context: str | None = None
     client_time: datetime | None = None
+    previous_registration: datetime | None = None
     tests: dict[str, str] = PydanticField(default_factory=dict)
     failed_tests: list[str] = PydanticField(default_factory=list)
     registration_type: str | None = None
@@ -244,7 +244,7 @@ def _is_known(title: str) -> bool:
     return (
         any(folded == known.casefold() for known in KNOWN_SECTIONS)
         or _WORK_ACCOUNT.fullmatch(title) is not None
-        or _REGISTRATION.fullmatch(title) is not None
+        or _OTHER_SECTIONS.fullmatch(title) is not None
     )
 
 
@@ -261,7 +261,7 @@ def _sections(text_lines: list[str], source: str) -> list[Section]:
             current = Section(title=header["title"], citation=citation)
             sections.append(current)
             continue
-        if current is None:
+        if current is None or _PROMPT.match(raw):
             continue
         field = _FIELD.match(raw)
         if field:
@@ -486,7 +486,10 @@ def _registration(read: _Reader) -> RegistrationDiagnostics | None:
     section = read.status.section("Diagnostic Data")
     if section is None:
         return None
-    diag = RegistrationDiagnostics(client_time=read.time("Client Time", "Diagnostic Data"))
+    diag = RegistrationDiagnostics(
+        client_time=read.time("Client Time", "Diagnostic Data"),
+        previous_registration=read.time("Previous Registration", "Diagnostic Data"),
+    )
     for key, attribute in _REG_KEYS.items():
         setattr(diag, attribute, read.text(key, "Diagnostic Data"))
     for field in section.fields:
