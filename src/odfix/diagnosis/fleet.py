@@ -4,6 +4,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from odfix.diagnosis.models import Finding
+from odfix.evidence.common import Citation
 from odfix.evidence.dsregcmd import DsregStatus
 
 DEVICE_FINDINGS = ("dsreg.device-auth-failed", "dsreg.prt-missing", "dsreg.prt-acquire-failed",
@@ -29,8 +30,9 @@ def shared_device_ids(pcs: Sequence[tuple[str, DsregStatus]],
         if len(names) < 2:
             continue
         evidence = [
-            field.citation
-            for _, status in sharing
+            Citation(file=f"{pc}/{field.citation.file}", line=field.citation.line,
+                     text=field.citation.text)
+            for pc, status in sharing
             for field in (status.get("Device Details", "DeviceId"),
                           status.get("Device State", "Device Name"))
             if field is not None

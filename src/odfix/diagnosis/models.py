@@ -1,10 +1,11 @@
 """The ``odfix diagnose --json`` contract: findings citing raw lines, ranked causes, a plan."""
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from odfix.evidence.common import Citation
+from odfix.evidence.dsregcmd import JoinType
 
 Severity = Literal["info", "warning", "error"]
 CauseId = Literal[
@@ -16,20 +17,11 @@ CauseId = Literal[
     "multiple-identities",
     "healthy",
 ]
-JoinType = Literal[
-    "entra-joined", "hybrid-joined", "domain-joined", "entra-registered", "none", "unknown"
-]
 StepContext = Literal["user", "elevated", "local-admin", "ui"]
+__all__ = ["CAUSE_IDS", "Cause", "CauseId", "Diagnosis", "Finding", "JoinType", "PcResult",
+           "PlanItem", "Severity", "StepContext"]
 
-CAUSE_IDS: tuple[CauseId, ...] = (
-    "stale-token-password-change",
-    "device-registration",
-    "cloned-image",
-    "recurring-conditional-access",
-    "connectivity-tls",
-    "multiple-identities",
-    "healthy",
-)
+CAUSE_IDS: tuple[CauseId, ...] = get_args(CauseId)
 
 
 class Finding(BaseModel):

@@ -1,0 +1,103 @@
+"""Token failures from the ``Microsoft-Windows-AAD/Operational`` log, grouped by what they mean."""
+
+from dataclasses import dataclass
+
+from odfix.diagnosis import cadence
+from odfix.diagnosis.models import CauseId, Finding, Severity
+from odfix.diagnosis.rules.context import RuleContext
+from odfix.evidence.aad_events import AadEvent, AadEventLog
+
+SOURCE = "aad_events"
+MAX_CITED = 8
+RECURRING = ("interaction-required", "sign-in-frequency")
+
+
+@dataclass(frozen=True)
+class _Group:
+    id: str
+    severity: Severity
+    title: str
+    cause: CauseId
+    weight: float
+    many_weight: float
+    """Weight once the failure shows three times or more."""
+
+
+_GROUPS: dict[str, _Group] = {
+    "password-change": _Group("aad.token-revoked", "error",
+                              "tokens refused as revoked or invalid (password change or reset)",
+                              "stale-token-password-change", 0.75, 0.85),
+    "inactivity": _Group("aad.token-expired", "warning", "refresh tokens expired by inactivity",
+                         "stale-token-password-change", 0.4, 0.5),
+    "device": _Group("aad.device-auth-errors", "error", "device authentication refused",
+                     "device-registration", 0.75, 0.85),
+    "network": _Group("aad.network-errors", "error",
+                      "the token broker could not reach the sign-in service (network, proxy, TLS)",
+                      "connectivity-tls", 0.7, 0.85),
+    "ca-block": _Group("aad.ca-block", "warning", "access blocked by Conditional Access",
+                       "recurring-conditional-access", 0.3, 0.4),
+    "identity-cache": _Group("aad.identity-cache-errors", "warning",
+                             "the token cache failed (ADAL refresh or realm discovery)",
+                             "multiple-identities", 0.3, 0.4),
+}
+
+
+def findings(log: AadEventLog, context: RuleContext) -> list[Finding]:
+    """One finding per kind of failure the AAD events show; cadence for interaction prompts."""
+    by_category: dict[str, list[AadEvent]] = {}
+    for event in log.events:
+        if not event.is_aad:
+            continue
+        codes: list[str | int] = [*event.codes, *(f"AADSTS{n}" for n in event.aadsts)]
+        for category in context.categories(codes):
+            by_category.setdefault(category, []).append(event)
+    found = [
+        _group_finding(_GROUPS[category], events, context)
+        for category, events in by_category.items() if category in _GROUPS
+    ]
+    prompts = [e for c in RECURRING for e in by_category.get(c, [])]
+    if prompts:
+        found.append(_interaction(list({id(e): e for e in prompts}.values()),
+                                  "sign-in-frequency" in by_category))
+    return found
+
+
+def _cited(events: list[AadEvent]) -> list[AadEvent]:
+    return sorted(events, key=lambda e: e.citation.line)[:MAX_CITED]
+
+
+def _codes(events: list[AadEvent]) -> str:
+    seen = dict.fromkeys(c for e in events for c in [*e.codes, *(f"AADSTS{n}" for n in e.aadsts)])
+    return ", ".join(list(seen)[:6])
+
+
+def _group_finding(group: _Group, events: list[AadEvent], context: RuleContext) -> Finding:
+    title = f"{len(events)} AAD event(s): {group.title} ({_codes(events)})"
+    if group.cause == "stale-token-password-change" and context.password_changed_at:
+        after = [e for e in events if e.time and e.time >= context.password_changed_at]
+        title += f"; {len(after)} after the password change"
+    weight = group.many_weight if len(events) >= 3 else group.weight
+    return Finding(id=group.id, severity=group.severity, source=SOURCE, title=title,
+                   evidence=[e.citation for e in _cited(events)], weights={group.cause: weight})
+
+
+def _interaction(events: list[AadEvent], frequency_code: bool) -> Finding:
+    found = cadence.estimate(e.time for e in events if e.time is not None)
+    codes = _codes(events)
+    if found.regular and found.period_hours is not None:
+        return Finding(
+            id="aad.recurring-interaction", severity="error", source=SOURCE,
+            title=(f"Interaction required again every ~{found.period_hours:g} h "
+                   f"({len(found.occurrences)} occurrences; {codes}): a sign-in frequency or MFA "
+                   "policy on the tenant side"),
+            evidence=[e.citation for e in _cited(events)],
+            weights={"recurring-conditional-access": 0.85},
+        )
+    period = f", median gap {found.period_hours:g} h" if found.period_hours else ""
+    return Finding(
+        id="aad.interaction-required", severity="warning", source=SOURCE,
+        title=(f"{len(found.occurrences)} occurrence(s) of interaction required "
+               f"({codes}{period}), not at a regular cadence"),
+        evidence=[e.citation for e in _cited(events)],
+        weights={"recurring-conditional-access": 0.5 if frequency_code else 0.3},
+    )
