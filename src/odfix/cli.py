@@ -17,6 +17,7 @@ from odfix.output import err_console
 COMMAND_MODULES: tuple[str, ...] = (
     "odfix.commands.signins",
     "odfix.commands.explain",
+    "odfix.commands.guide",
 )
 
 app = typer.Typer(

@@ -24,23 +24,25 @@ class GuideError(BadInput):
     """The guide (or another YAML file) is missing, unreadable or invalid (exit 2)."""
 
 
-def load_yaml_model(path: Path, model: type[M], name: str | None = None) -> M:
-    """Parse ``path`` as YAML and validate it as ``model``; raise ``GuideError`` on any problem."""
+def load_yaml_model(
+    path: Path, model: type[M], name: str | None = None, error: type[BadInput] = GuideError,
+) -> M:
+    """Parse ``path`` as YAML and validate it as ``model``; raise ``error`` on any problem."""
     shown = name or str(path)
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise GuideError(f"{shown}: cannot read: {error}") from None
+    except (OSError, UnicodeDecodeError) as problem:
+        raise error(f"{shown}: cannot read: {problem}") from None
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise GuideError(f"{shown}: YAML syntax error{_where(error)}: {_problem(error)}") from None
+    except yaml.YAMLError as problem:
+        raise error(f"{shown}: YAML syntax error{_where(problem)}: {_problem(problem)}") from None
     if not isinstance(data, dict):
-        raise GuideError(f"{shown}: expected a mapping at the top level")
+        raise error(f"{shown}: expected a mapping at the top level")
     try:
         return model.model_validate(data)
-    except ValidationError as error:
-        raise GuideError(_describe(shown, text, error)) from None
+    except ValidationError as problem:
+        raise error(_describe(shown, text, problem)) from None
 
 
 @lru_cache(maxsize=8)

@@ -1,0 +1,198 @@
+"""``odfix guide`` (the fix guide as a checklist or JSON) and ``odfix kb`` (the KCS article)."""
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.markup import escape
+
+from odfix.errors import BadInput
+from odfix.output import console, emit_json
+
+if TYPE_CHECKING:
+    from odfix.guide import Guide, JoinType, Method, Plan, Step
+
+
+class KbFormatOption(StrEnum):
+    MD = "md"
+    HTML = "html"
+
+
+def guide(
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON document."),
+    cause: str | None = typer.Option(
+        None, "--cause", help="Show only the plan for this cause id (see the guide's causes)."
+    ),
+    join_type: str | None = typer.Option(
+        None, "--join-type",
+        help="Resolve join-type variants: entra-joined, hybrid-joined, domain-joined, "
+        "entra-registered, none or unknown.",
+    ),
+) -> None:
+    """Print the fix guide as a checklist: methods, numbered steps, contexts, tests, sources.
+
+    With --cause, print the ordered plan for that cause (variants resolved for --join-type,
+    default unknown); --json prints the whole guide, or that plan.
+    """
+    from odfix.guide import load_guide
+
+    data = load_guide()
+    join = _join_type(join_type)
+    if cause is not None:
+        plan = _plan(data, cause, join)
+        if json_output:
+            emit_json(plan)
+        else:
+            _print_plan(data, plan)
+        return
+    if json_output:
+        emit_json(data)
+        return
+    _print_guide(data, join if join_type is not None else None)
+
+
+def kb(
+    fmt: KbFormatOption = typer.Option(KbFormatOption.MD, "--format", help="md or html."),
+    org: str | None = typer.Option(None, "--org", help="Organisation name for the header."),
+    contact: str | None = typer.Option(None, "--contact", help="Help-desk contact line."),
+    config: Path | None = typer.Option(
+        None, "--config", help="YAML file: org, contact, escalation_team, audience, state, title."
+    ),
+    out: Path | None = typer.Option(None, "--out", help="Write the article to this file."),
+) -> None:
+    """Render the KCS knowledge-base article from the guide (Markdown or self-contained HTML)."""
+    from pydantic import ValidationError
+
+    from odfix.guide import load_guide
+    from odfix.publish.kb import KbConfig, KbConfigError, load_kb_config, render_kb
+
+    settings = load_kb_config(config) if config is not None else KbConfig()
+    overrides = {k: v for k, v in {"org": org, "contact": contact}.items() if v is not None}
+    try:
+        settings = KbConfig.model_validate({**settings.model_dump(), **overrides})
+    except ValidationError as error:
+        field = error.errors()[0]
+        raise KbConfigError(f"--{field['loc'][0]}: {field['msg']}") from None
+    article = render_kb(load_guide(), fmt.value, settings)
+    if out is None:
+        sys.stdout.write(article)
+        return
+    try:
+        out.write_text(article, encoding="utf-8")
+    except OSError as error:
+        raise BadInput(f"cannot write {out}: {error.strerror or error}") from None
+    console.print(f"Wrote {escape(str(out))}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``guide`` and ``kb`` to the app."""
+    app.command("guide")(guide)
+    app.command("kb")(kb)
+
+
+def _join_type(text: str | None) -> "JoinType":
+    from odfix.guide import JoinType
+
+    try:
+        return JoinType(text or JoinType.UNKNOWN)
+    except ValueError:
+        known = ", ".join(j.value for j in JoinType)
+        raise BadInput(f"unknown join type {text!r}; use one of: {known}") from None
+
+
+def _plan(data: "Guide", cause: str, join: "JoinType") -> "Plan":
+    try:
+        return data.resolve(cause, join)
+    except KeyError:
+        known = ", ".join(c.id for c in data.causes)
+        raise BadInput(f"unknown cause {cause!r}; use one of: {known}") from None
+
+
+def _cites(confidence: str, sources: list[str]) -> str:
+    return f"[dim]{escape(confidence)} · sources: {escape(', '.join(sources))}[/]"
+
+
+def _print_steps(steps: "list[Step]", indent: str = "  ") -> None:
+    for number, step in enumerate(steps, start=1):
+        automated = f" · {step.action.name}" if step.action else ""
+        console.print(
+            f"{indent}☐ {number}. [bold]{escape(step.title)}[/] "
+            f"[cyan]({step.context.value}{escape(automated)})[/]"
+        )
+        console.print(f"{indent}     {escape(step.text)}")
+        if step.ui_path:
+            console.print(f"{indent}     [magenta]{escape(' › '.join(step.ui_path))}[/]")
+        if step.command:
+            console.print(f"{indent}     [green]{escape(step.command)}[/]")
+
+
+def _print_method(method: "Method", join: "JoinType | None") -> None:
+    number = f"Method {method.number}: " if method.number else ""
+    console.print(f"\n[bold underline]{number}{escape(method.title)}[/]  [dim]({method.id})[/]")
+    console.print(f"  {escape(method.summary)}")
+    console.print(f"  {_cites(method.confidence.value, method.sources)}")
+    variant = method.variant_for(join) if join is not None else None
+    if variant is not None:
+        console.print(f"  [yellow]Variant for {join}: {escape(variant.title)}[/]")
+        if variant.gate:
+            console.print(f"  [yellow]Gate: {escape(variant.gate)}[/]")
+        _print_steps(variant.steps)
+    else:
+        _print_steps(method.steps)
+        if join is None:
+            for other in method.variants:
+                joins = ", ".join(other.join_types)
+                console.print(f"  [yellow]Variant ({joins}): {escape(other.title)}[/]")
+                if other.gate:
+                    console.print(f"    [yellow]Gate: {escape(other.gate)}[/]")
+                _print_steps(other.steps, indent="    ")
+    console.print(f"  [bold]Test:[/] {escape(method.test.text)}")
+    console.print(f"    ✓ {escape(method.test.if_fixed)}")
+    console.print(f"    ✗ {escape(method.test.if_not_fixed)}")
+
+
+def _print_guide(data: "Guide", join: "JoinType | None") -> None:
+    console.print(f"[bold]{escape(data.title)}[/]")
+    console.print(escape(data.summary))
+    console.print("\n[bold]Rules[/]")
+    for rule in data.rules:
+        console.print(f"  • {escape(rule)}")
+    for method in data.methods:
+        _print_method(method, join)
+    console.print("\n[bold]Special cases[/]")
+    for case in data.special_cases:
+        console.print(f"\n[bold underline]{escape(case.title)}[/]  [dim](cause: {case.cause})[/]")
+        console.print(f"  {escape(case.explanation)}")
+        console.print(f"  {_cites(case.confidence.value, case.sources)}")
+        for number, item in enumerate(case.sequence, start=1):
+            if item.step is not None:
+                _print_steps([item.step], indent="  ")
+                continue
+            method = data.method(item.method or "")
+            label = f"Method {method.number}: " if method.number else ""
+            note = f" — {item.note}" if item.note else ""
+            console.print(f"  ☐ {number}. Run {label}{escape(method.title + note)}")
+    console.print("\n[bold]Causes[/]")
+    for cause in data.causes:
+        console.print(f"  • [bold]{escape(cause.title)}[/] [dim]({cause.id})[/]: "
+                      f"{escape(' → '.join(cause.plan) or 'nothing to do')}")
+        console.print(f"    {_cites(cause.confidence.value, cause.sources)}")
+    console.print("\n[bold]Sources[/]")
+    for source_id, source in data.sources.items():
+        where = f" {source.url}" if source.url else ""
+        console.print(f"  [{escape(source_id)}] {escape(source.publisher)}: "
+                      f"{escape(source.title)}{escape(where)}", soft_wrap=True)
+
+
+def _print_plan(data: "Guide", plan: "Plan") -> None:
+    cause = data.cause(plan.cause)
+    console.print(f"[bold]Plan for {escape(cause.title)}[/] [dim]({plan.cause}, "
+                  f"join type {plan.join_type})[/]")
+    if not plan.methods:
+        console.print("  Nothing to run.")
+    for method_id in data.plan_for(plan.cause, plan.join_type):
+        _print_method(data.method(method_id), plan.join_type)
+    for escalation in plan.escalations:
+        console.print(f"\n[bold]Escalate to {escape(escalation.to)}:[/] {escape(escalation.when)}")
