@@ -138,8 +138,9 @@ class _Builder:
             line = text.count("\n", 0, declaration.start()) + 1
             raise ParseError(f"{self.source}: line {line}: DOCTYPE/ENTITY declarations are refused")
         blanked = _DECLARATION.sub(lambda m: " " * len(m.group()), text)
+        wrapped = f"<odfix-wrapper>{blanked}</odfix-wrapper>"
         try:
-            self.parser.Parse(f"<odfix-wrapper>{blanked}</odfix-wrapper>", True)
+            self.parser.Parse(wrapped.encode("utf-8", errors="replace"), True)
         except expat.ExpatError as error:
             reason = expat.ErrorString(error.code) or "malformed"
             raise ParseError(
@@ -243,8 +244,12 @@ def _event(element: ET.Element, builder: _Builder, raw: list[str], source: str) 
     line = builder.lines[id(cited if cited is not None else element)]
     text = raw[line - 1].strip() if 0 < line <= len(raw) else ""
     level = _int(_text(system, "Level")) or 0
+    event_id = _int(_text(system, "EventID"))
+    if event_id is None:
+        start = builder.lines[id(element)]
+        raise ParseError(f"{source}: line {start}: <Event> without a numeric <EventID>")
     return AadEvent(
-        id=_int(_text(system, "EventID")) or 0,
+        id=event_id,
         time=_time(system),
         level=LEVELS.get(level, str(level)),
         provider=provider.get("Name", "") if provider is not None else "",

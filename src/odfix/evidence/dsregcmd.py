@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 
+from odfix.evidence.aad_events import aadsts_codes, error_codes
 from odfix.evidence.common import Citation, ParseError, lines
 
 JoinType = Literal[
@@ -44,8 +45,6 @@ _FIELD = re.compile(r"^\s*(?P<key>[A-Za-z][A-Za-z0-9 ._()/-]*?)\s*:(?:\s*:)?\s?(
 _TIME = re.compile(
     r"(?P<date>\d{4}-\d{2}-\d{2})[ T](?P<time>\d{1,2}:\d{2}:\d{2})(?P<frac>\.\d+)?\s*(?:UTC|Z)?"
 )
-_HEX_CODE = re.compile(r"\b0x[0-9A-Fa-f]{8}\b")
-_AADSTS = re.compile(r"\bAADSTS(\d+)\b")
 
 
 class Field(BaseModel):
@@ -225,18 +224,6 @@ def parse_time(value: str) -> datetime | None:
     except ValueError:
         return None
     return parsed.replace(microsecond=int(frac), tzinfo=UTC)
-
-
-def hex_codes(text: str) -> list[str]:
-    """Every 32-bit ``0x`` code in ``text``, normalised as ``0xC000006D``, first seen first."""
-    found = (f"0x{m[2:].upper()}" for m in _HEX_CODE.findall(text))
-    return list(dict.fromkeys(found))
-
-
-def aadsts_code(text: str) -> int | None:
-    """The first ``AADSTSnnnn`` number in ``text``, or None."""
-    match = _AADSTS.search(text)
-    return int(match.group(1)) if match else None
 
 
 def _is_known(title: str) -> bool:
@@ -465,8 +452,8 @@ def _prt_diagnostics(sso: Section) -> list[PrtDiagnostics]:
             setattr(current, attribute, field.value or None)
     for diag in found:
         text = " ".join(c.text for c in diag.evidence)
-        diag.aadsts = aadsts_code(text)
-        diag.codes = hex_codes(text)
+        diag.aadsts = next(iter(aadsts_codes(text)), None)
+        diag.codes = error_codes(text)
     return found
 
 
@@ -502,6 +489,6 @@ def _registration(read: _Reader) -> RegistrationDiagnostics | None:
     if not diag.evidence:
         return None
     text = " ".join(c.text for c in diag.evidence)
-    diag.aadsts = aadsts_code(text)
-    diag.codes = hex_codes(text)
+    diag.aadsts = next(iter(aadsts_codes(text)), None)
+    diag.codes = error_codes(text)
     return diag
