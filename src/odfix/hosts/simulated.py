@@ -323,12 +323,13 @@ def build_host(scenario: Scenario, folder: Path | None = None, *,
         wam_default_set=scenario.wam_default_set)
     state = SimState(
         scenario=scenario.name, context=scenario.context, now=now, tenant=tenant,
-        registration=registration, person=scenario.person, tls12_enabled=scenario.tls12_enabled,
+        registration=registration, person=scenario.person,
         proxy=scenario.proxy, onedrive_folder=str(onedrive),
         last_interactive_sign_in=ago(scenario.last_interactive_hours_ago),
         credentials=[SimCredential(target=c.target, type=c.type, persist=c.persist,
                                    user_name=c.user_name, last_written=now - timedelta(
                                        hours=c.hours_ago)) for c in scenario.credentials])
+    identity.set_tls12(state, scenario.tls12_enabled)
     if scenario.onedrive_linked:
         identity.link_account(state)
     state.registry[identity.ONEDRIVE_KEY] = [

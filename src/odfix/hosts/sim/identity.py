@@ -16,7 +16,12 @@ ACCOUNT_KEY = ONEDRIVE_KEY + r"\Accounts\Business1"
 IDENTITY_KEY = r"HKCU\Software\Microsoft\Office\16.0\Common\Identity"
 OFFICE_PREFIX = "LegacyGeneric:target=MicrosoftOffice16_Data:"
 ONEDRIVE_TARGET = "LegacyGeneric:target=OneDrive Cached Credential Business - Business1"
-PRT_RENEWAL = timedelta(hours=4)
+INTERNET_KEY = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Internet Settings"
+TLS12_BIT = 0x800
+WITH_TLS12 = 0xA80
+"""WinINet ``SecureProtocols``: TLS 1.0 (0x80) + TLS 1.1 (0x200) + TLS 1.2 (0x800)."""
+WITHOUT_TLS12 = 0xA0
+"""SSL 3.0 (0x20) + TLS 1.0 (0x80): what an old hardening script leaves behind."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,21 @@ INTERACTION_REQUIRED = Failure(
     "Code: interaction_required Description: AADSTS50076: Due to a configuration change made "
     "by your administrator, or because you moved to a new location, you must use multi-factor "
     "authentication to access '00000003-0000-0000-c000-000000000000'.")
+
+
+def tls12(state: SimState) -> bool:
+    """Whether Internet Options has TLS 1.2 on (``SecureProtocols`` bit 0x800; on when unset)."""
+    values = next((v for k, v in state.registry.items() if k.lower() == INTERNET_KEY.lower()), [])
+    setting = next((v.data for v in values if v.name.lower() == "secureprotocols"), None)
+    return not isinstance(setting, int) or bool(setting & TLS12_BIT)
+
+
+def set_tls12(state: SimState, enabled: bool) -> None:
+    """Tick or untick "Use TLS 1.2" in Internet Options."""
+    value = RegValue(name="SecureProtocols", kind="REG_DWORD",
+                     data=WITH_TLS12 if enabled else WITHOUT_TLS12)
+    state.registry[INTERNET_KEY] = [
+        *[v for v in state.registry.get(INTERNET_KEY, []) if v.name != "SecureProtocols"], value]
 
 
 def tick(state: SimState, seconds: float = 1.0) -> None:
@@ -151,7 +171,7 @@ def silent_request(state: SimState) -> bool:
     """OneDrive asks the broker for a token without the person; True when it gets one."""
     tick(state)
     failure: Failure | None = None
-    if not state.tls12_enabled:
+    if not tls12(state):
         failure = NETWORK
     elif len(_identities(state)) > 1:
         failure = MULTIPLE_IDENTITIES
@@ -174,7 +194,7 @@ def interactive_sign_in(state: SimState) -> str | None:
     """The person signs in to OneDrive (password, MFA); None on success, else why not."""
     tick(state, 30)
     person = state.person
-    if not state.tls12_enabled:
+    if not tls12(state):
         log_failure(state, NETWORK)
         return "the sign-in page did not load (the connection to Microsoft failed)"
     if len(_identities(state)) > 1:
@@ -250,7 +270,7 @@ def leave(state: SimState) -> None:
 
 def register(state: SimState) -> bool:
     """A fresh registration with new keys and a new device id; needs the network."""
-    if not state.tls12_enabled:
+    if not tls12(state):
         log_failure(state, NETWORK)
         return False
     state.device_serial += 1

@@ -86,7 +86,6 @@ class SimState(BaseModel):
     onedrive_running: bool = True
     onedrive_path: str | None = r"C:\Users\user1\AppData\Local\Microsoft\OneDrive\OneDrive.exe"
     onedrive_folder: str = ""
-    tls12_enabled: bool = True
     proxy: str | None = None
     last_interactive_sign_in: datetime | None = None
     events: list[SimEvent] = Field(default_factory=list)

@@ -1,0 +1,59 @@
+"""The simulated person: reads an instruction and does what it asks, as the scenario allows.
+
+Like a user on the phone, the person recognises the task by its words (sign in, MFA, Disconnect,
+Connect, Unlink, TLS) and acts on the simulated PC's state; what they cannot do, they report.
+"""
+
+from odfix.hosts.sim import identity
+from odfix.hosts.sim.state import SimState
+
+
+class SimulatedPerson:
+    """Implements ``odfix.fix.person.Person`` on a ``SimState``."""
+
+    def __init__(self, state: SimState) -> None:
+        self.state = state
+        self.log: list[str] = []
+
+    def confirm(self, question: str) -> bool:
+        return self.state.person.present
+
+    def local_admin_account(self) -> str | None:
+        return self.state.person.local_admin_account
+
+    def perform(self, title: str, instruction: str) -> bool:
+        if not self.state.person.present:
+            return False
+        words = f"{title} {instruction}".lower()
+        failures: list[str] = []
+        if "tls" in words:
+            failures += self._enable_tls()
+        if "disconnect" in words or "unlink" in words:
+            self._disconnect(words)
+        if "connect" in words.replace("disconnect", "") or "join this device" in words:
+            failures += self._connect()
+        if "sign in" in words or "sign-in" in words or "mfa" in words or "relink" in words:
+            why = identity.interactive_sign_in(self.state)
+            failures += [why] if why else []
+        self.log.append(f"{title}: " + ("; ".join(failures) if failures else "done"))
+        return not failures
+
+    def _enable_tls(self) -> list[str]:
+        if not self.state.person.can_enable_tls:
+            return ["the person is not allowed to change Internet options"]
+        identity.set_tls12(self.state, True)
+        return []
+
+    def _disconnect(self, words: str) -> None:
+        if "unlink" in words:
+            identity.unlink_account(self.state)
+        elif identity.registered(self.state):
+            identity.leave(self.state)
+
+    def _connect(self) -> list[str]:
+        if identity.registered(self.state):
+            return []
+        if not identity.register(self.state):
+            return ["the work account could not be connected (no connection to Microsoft)"]
+        why = identity.interactive_sign_in(self.state)
+        return [why] if why else []
