@@ -17,9 +17,20 @@ def _name(pc: str, status: DsregStatus) -> str:
     return (status.device_name or pc).split(".", 1)[0].casefold()
 
 
+def _to_clone(finding: Finding) -> Finding:
+    """On a clone's copy, registration trouble is the clone's doing: it backs ``cloned-image``."""
+    if finding.id not in DEVICE_FINDINGS:
+        return finding
+    weight = finding.weights.get("device-registration", 0.0)
+    return finding.model_copy(update={"weights": {**finding.weights, "cloned-image": weight}})
+
+
 def shared_device_ids(pcs: Sequence[tuple[str, DsregStatus]],
                       per_pc: dict[str, list[Finding]]) -> list[Finding]:
-    """One finding per DeviceId reported by PCs with different names, citing each PC's lines."""
+    """One finding per DeviceId reported by PCs with different names, citing each PC's lines.
+
+    The registration findings of the sharing PCs in ``per_pc`` are updated to back the clone too.
+    """
     by_id: dict[str, list[tuple[str, DsregStatus]]] = defaultdict(list)
     for pc, status in pcs:
         if status.device_id:
@@ -43,6 +54,8 @@ def shared_device_ids(pcs: Sequence[tuple[str, DsregStatus]],
                  f"different names ({', '.join(sorted(names))})")
         if troubled:
             title += f"; registration fails on {', '.join(troubled)}"
+        for pc in troubled:
+            per_pc[pc] = [_to_clone(f) for f in per_pc[pc]]
         found.append(Finding(
             id="fleet.shared-device-id", severity="error", source="fleet", title=title,
             evidence=evidence, weights={"cloned-image": 0.99 if troubled else 0.95},

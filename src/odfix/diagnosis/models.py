@@ -57,7 +57,9 @@ class PlanItem(BaseModel):
     why: str
     context: StepContext
     cause: CauseId
+    variant: str | None = None
     note: str = ""
+    steps: list[str] = Field(default_factory=list)
 
 
 class PcResult(BaseModel):

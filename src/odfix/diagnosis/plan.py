@@ -35,7 +35,8 @@ def build(causes: Sequence[Cause], findings: Sequence[Finding], join_type: JoinT
                 note += f" Gate: {method.gate}"
             context: StepContext = method.context.value  # type: ignore[assignment]
             items.append(PlanItem(method=method.id, why=f"{cause.id}: {because}",
-                                  context=context, cause=cause.id, note=note.strip()))
+                                  context=context, cause=cause.id, variant=method.variant,
+                                  note=note.strip(), steps=[s.title for s in method.steps]))
         if escalation is None and resolved.escalations:
             escalation = " ".join(f"To {e.to}: {e.when}" for e in resolved.escalations)
     return items, escalation

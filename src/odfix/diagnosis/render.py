@@ -6,6 +6,8 @@ from rich.table import Table
 
 from odfix.diagnosis.models import Diagnosis, Finding
 
+QUOTE_CHARS = 110
+"""Quoted lines are cut here on screen (one wevtutil event is one long line); JSON keeps them."""
 _MARK = {"error": "[red]✖[/red]", "warning": "[yellow]▲[/yellow]", "info": "[blue]·[/blue]"}
 
 
@@ -32,10 +34,12 @@ def render(diagnosis: Diagnosis, console: Console) -> None:
         console.print()
         console.print("[bold]Plan[/bold] (from the guide, in its order; nothing is changed here)")
         for number, item in enumerate(diagnosis.plan, start=1):
-            console.print(f" {number}. [bold]{item.method}[/bold] [{item.context}] "
+            console.print(f" {number}. [bold]{item.method}[/bold] ({item.context}) "
                           f"— {escape(item.why)}")
             if item.note:
                 console.print(f"    {escape(item.note)}")
+            if item.steps:
+                console.print(f"    [dim]steps: {escape(' → '.join(item.steps))}[/dim]")
     if diagnosis.escalation:
         console.print()
         console.print(f"[bold]Escalate:[/bold] {escape(diagnosis.escalation)}")
@@ -65,5 +69,8 @@ def _finding(finding: Finding, console: Console) -> None:
     console.print(f" {_MARK[finding.severity]} [bold]{escape(finding.id)}[/bold] "
                   f"{escape(finding.title)}")
     for line in finding.evidence:
-        console.print(f"     [dim]{escape(line.file)}:{line.line}[/dim]  "
-                      f"{escape(line.text.strip())}", soft_wrap=True)
+        text = line.text.strip()
+        if len(text) > QUOTE_CHARS:
+            text = text[:QUOTE_CHARS] + "…"
+        console.print(f"     [dim]{escape(line.file)}:{line.line}[/dim]  {escape(text)}",
+                      soft_wrap=True)

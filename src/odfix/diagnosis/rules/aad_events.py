@@ -48,8 +48,7 @@ def findings(log: AadEventLog, context: RuleContext) -> list[Finding]:
     for event in log.events:
         if not event.is_aad:
             continue
-        codes: list[str | int] = [*event.codes, *(f"AADSTS{n}" for n in event.aadsts)]
-        for category in context.categories(codes):
+        for category in context.classify(event.codes, event.aadsts):
             by_category.setdefault(category, []).append(event)
     found = [
         _group_finding(_GROUPS[category], events, context)
@@ -71,8 +70,17 @@ def _codes(events: list[AadEvent]) -> str:
     return ", ".join(list(seen)[:6])
 
 
+def _span(events: list[AadEvent]) -> str:
+    times = sorted(e.time for e in events if e.time is not None)
+    if not times:
+        return ""
+    if times[0] == times[-1]:
+        return f" at {times[0]:%Y-%m-%d %H:%M} UTC"
+    return f" from {times[0]:%Y-%m-%d %H:%M} to {times[-1]:%Y-%m-%d %H:%M} UTC"
+
+
 def _group_finding(group: _Group, events: list[AadEvent], context: RuleContext) -> Finding:
-    title = f"{len(events)} AAD event(s): {group.title} ({_codes(events)})"
+    title = f"{len(events)} AAD event(s){_span(events)}: {group.title} ({_codes(events)})"
     if group.cause == "stale-token-password-change" and context.password_changed_at:
         after = [e for e in events if e.time and e.time >= context.password_changed_at]
         title += f"; {len(after)} after the password change"

@@ -33,10 +33,15 @@ class RuleContext:
         found = (self.catalog.category_for(code) for code in codes)
         return list(dict.fromkeys(c for c in found if c != "unknown"))
 
-    def weights(self, codes: Iterable[str | int]) -> dict[CauseId, float]:
-        """The strongest weight per cause over the codes' categories."""
+    def classify(self, codes: Iterable[str], aadsts: Iterable[int]) -> list[str]:
+        """Categories of one failure: its AADSTS codes say why the server refused, so they win
+        over the broker's outer 0xCAA.. code (``invalid_grant`` for a disabled device)."""
+        return (self.categories(f"AADSTS{n}" for n in aadsts) or self.categories(codes))
+
+    def weights(self, categories: Iterable[str]) -> dict[CauseId, float]:
+        """The strongest weight per cause over ``categories``."""
         merged: dict[CauseId, float] = {}
-        for category in self.categories(codes):
+        for category in categories:
             for cause, weight in CATEGORY_WEIGHTS.get(category, {}).items():
                 merged[cause] = max(merged.get(cause, 0.0), weight)
         return merged

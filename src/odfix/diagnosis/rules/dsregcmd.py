@@ -130,10 +130,8 @@ def _dual_state(status: DsregStatus, _: RuleContext) -> list[Finding]:
 
 
 def _prt_diagnostics(diag: PrtDiagnostics, context: RuleContext) -> Finding:
-    codes: list[str | int] = [*diag.codes]
-    if diag.aadsts is not None:
-        codes.append(f"AADSTS{diag.aadsts}")
-    weights = context.weights(codes)
+    aadsts = [diag.aadsts] if diag.aadsts is not None else []
+    weights = context.weights(context.classify(diag.codes, aadsts))
     weights["device-registration"] = max(weights.get("device-registration", 0.0), 0.5)
     detail = (diag.server_error_description or diag.server_error_code or diag.attempt_status
               or "no detail")
@@ -148,10 +146,8 @@ def _registration(status: DsregStatus, context: RuleContext) -> list[Finding]:
     diag = status.registration
     if diag is None or not (diag.failed_tests or diag.client_error_code or diag.error_phase):
         return []
-    codes: list[str | int] = [*diag.codes]
-    if diag.aadsts is not None:
-        codes.append(f"AADSTS{diag.aadsts}")
-    weights = context.weights(codes)
+    aadsts = [diag.aadsts] if diag.aadsts is not None else []
+    weights = context.weights(context.classify(diag.codes, aadsts))
     weights["device-registration"] = max(weights.get("device-registration", 0.0), 0.7)
     failed = ", ".join(diag.failed_tests) or f"error phase {diag.error_phase}"
     code = f" ({diag.client_error_code})" if diag.client_error_code else ""
