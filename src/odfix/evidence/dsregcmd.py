@@ -311,7 +311,7 @@ def _derive(status: DsregStatus) -> None:
     status.user_upn = _upn(read)
     read.take()
     status.health = _health(read)
-    status.join_type, status.join_evidence = _join_type(read, status.health)
+    status.join_type, status.join_evidence = _join_type(read)
     status.work_accounts = _work_accounts(status)
     status.prt = _prt(status, read)
     status.registration = _registration(read)
@@ -324,13 +324,11 @@ def _upn(read: _Reader) -> str | None:
     return read.text("User Identity", "SSO State")
 
 
-def _join_type(read: _Reader, health: DeviceHealth) -> tuple[JoinType, list[Citation]]:
+def _join_type(read: _Reader) -> tuple[JoinType, list[Citation]]:
     aad = _yes(read.field("AzureAdJoined", "Device State"))
     enterprise = _yes(read.field("EnterpriseJoined", "Device State"))
     domain = _yes(read.field("DomainJoined", "Device State"))
-    registered = health.workplace_joined
-    if registered is not None:
-        read.field("WorkplaceJoined", "User State")
+    registered = _yes(read.field("WorkplaceJoined", "User State"))
     evidence = read.take()
     join: JoinType
     if aad is None or domain is None or (aad and enterprise):
