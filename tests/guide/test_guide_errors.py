@@ -1,0 +1,106 @@
+"""Broken copies of the guide fail with one line naming the file, the field path and the problem."""
+
+from importlib.resources import files
+
+import pytest
+import yaml
+
+from odfix.errors import BadInput
+from odfix.exitcodes import ExitCode
+from odfix.guide import GuideError, load_guide
+
+PACKAGED = (files("odfix.guide") / "0x8004de40.yaml").read_text(encoding="utf-8")
+
+
+def broken_copy(tmp_path, change):
+    data = yaml.safe_load(PACKAGED)
+    change(data)
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def error_for(path) -> str:
+    with pytest.raises(GuideError) as caught:
+        load_guide(path)
+    message = caught.value.message
+    assert "\n" not in message
+    assert message.startswith(f"{path}: ")
+    return message
+
+
+def step(data, method, number):
+    return data["methods"][method]["steps"][number]
+
+
+def test_guide_error_is_bad_input():
+    assert issubclass(GuideError, BadInput)
+    assert GuideError("x").code == ExitCode.BAD_INPUT
+
+
+@pytest.mark.parametrize(("change", "path", "problem"), [
+    (lambda d: step(d, 1, 2)["action"].update(context="root"),
+     "methods[1].steps[2].action.context", "'user', 'elevated', 'local-admin' or 'ui'"),
+    (lambda d: step(d, 0, 4)["action"].update(args={"seconds": "soon"}),
+     "methods[0].steps[4].action.args.seconds", "valid integer"),
+    (lambda d: d["methods"][2].update(number="three"), "methods[2].number", "valid integer"),
+    (lambda d: step(d, 0, 5)["action"].update(name="format_disk"),
+     "methods[0].steps[5].action", "format_disk"),
+    (lambda d: step(d, 0, 3)["action"].update(args={"timeout": 5}),
+     "methods[0].steps[3].action.args.timeout_s", "Field required"),
+    (lambda d: step(d, 0, 3).update(colour="red"), "methods[0].steps[3].colour", "not permitted"),
+    (lambda d: d["causes"][0]["plan"].append("defragment"),
+     "causes[0].plan[4]", "unknown method id 'defragment'"),
+    (lambda d: d["special_cases"][1]["sequence"][2].update(method="nope"),
+     "special_cases[1].sequence[2].method", "unknown method id 'nope'"),
+    (lambda d: d["special_cases"][0].update(cause="gremlins"),
+     "special_cases[0].cause", "unknown cause id 'gremlins'"),
+    (lambda d: d["methods"][3]["sources"].append("hearsay"),
+     "methods[3].sources[3]", "unknown source id 'hearsay'"),
+    (lambda d: d["methods"][0].update(confidence="certain"),
+     "methods[0].confidence", "'microsoft-doc', 'community' or 'inferred'"),
+    (lambda d: d["causes"][1].update(plan_by_join_type={"laptop": []}),
+     "causes[1].plan_by_join_type.laptop", "entra-joined"),
+    (lambda d: d["methods"][1]["variants"][1].update(join_types=["hybrid-joined"]),
+     "methods[1].variants[2].join_types", "hybrid-joined has two variants"),
+    (lambda d: d["methods"][4].update(id="credential-cleanup"),
+     "methods[4].id", "duplicate id"),
+])
+def test_broken_copy_names_the_field(tmp_path, change, path, problem):
+    message = error_for(broken_copy(tmp_path, change))
+    assert f": {path}" in message
+    assert problem in message
+
+
+def test_error_names_the_line_of_the_field(tmp_path):
+    text = PACKAGED.replace("args: {seconds: 10}\n          context: user",
+                            "args: {seconds: 10}\n          context: root", 1)
+    path = tmp_path / "bad-context.yaml"
+    path.write_text(text, encoding="utf-8")
+    expected_line = text.splitlines().index("          context: root") + 1
+    message = error_for(path)
+    assert f"methods[0].steps[4].action.context (line {expected_line})" in message
+
+
+def test_yaml_syntax_error_gives_the_line(tmp_path):
+    lines = PACKAGED.splitlines()
+    number = lines.index("      - title: Open Credential Manager")
+    lines[number] = "      - title: [Open Credential Manager"
+    path = tmp_path / "syntax.yaml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    message = error_for(path)
+    assert "YAML syntax error at line" in message
+
+
+def test_missing_file_and_wrong_top_level(tmp_path):
+    assert "cannot read" in error_for(tmp_path / "absent.yaml")
+    listed = tmp_path / "list.yaml"
+    listed.write_text("- just\n- a list\n", encoding="utf-8")
+    assert "expected a mapping" in error_for(listed)
+
+
+def test_several_problems_are_counted(tmp_path):
+    def change(data):
+        data["methods"][0].update(confidence="certain", number="one")
+
+    assert "(and 1 more problem)" in error_for(broken_copy(tmp_path, change))
