@@ -1,5 +1,6 @@
 """Broken copies of the guide fail with one line naming the file, the field path and the problem."""
 
+import copy
 from importlib.resources import files
 
 import pytest
@@ -10,13 +11,14 @@ from odfix.exitcodes import ExitCode
 from odfix.guide import GuideError, load_guide
 
 PACKAGED = (files("odfix.guide") / "0x8004de40.yaml").read_text(encoding="utf-8")
+PARSED = yaml.load(PACKAGED, Loader=yaml.CSafeLoader)
 
 
 def broken_copy(tmp_path, change):
-    data = yaml.safe_load(PACKAGED)
+    data = copy.deepcopy(PARSED)
     change(data)
     path = tmp_path / "broken.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    path.write_text(yaml.dump(data, Dumper=yaml.CSafeDumper, sort_keys=False), encoding="utf-8")
     return path
 
 

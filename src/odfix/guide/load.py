@@ -16,6 +16,7 @@ from odfix.errors import BadInput
 from odfix.guide.model import Guide
 
 GUIDE_FILE = "0x8004de40.yaml"
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -34,7 +35,7 @@ def load_yaml_model(
     except (OSError, UnicodeDecodeError) as problem:
         raise error(f"{shown}: cannot read: {problem}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_LOADER)  # a safe loader (C or Python)
     except yaml.YAMLError as problem:
         raise error(f"{shown}: YAML syntax error{_where(problem)}: {_problem(problem)}") from None
     if not isinstance(data, dict):
@@ -98,7 +99,7 @@ def _dotted(loc: tuple[int | str, ...]) -> str:
 def _line_of(text: str, location: str) -> int | None:
     """The 1-based line of the deepest node of ``location`` that exists in the YAML text."""
     try:
-        node = yaml.compose(text)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError:
         return None
     line = None
