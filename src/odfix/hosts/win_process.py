@@ -1,0 +1,73 @@
+"""Processes of this Windows session: a Toolhelp snapshot through ctypes, kill by PID.
+
+A snapshot is cheaper than running ``tasklist`` and does not depend on its output (Wine's
+``tasklist /FO CSV`` prints nothing). Only processes in the caller's session count, so a
+terminal-server host never sees, or kills, another user's OneDrive.
+"""
+
+import ctypes
+from typing import Any
+
+_TH32CS_SNAPPROCESS = 0x2
+_INVALID_HANDLE = ctypes.c_void_p(-1).value
+_MAX_PATH = 260
+
+
+class _ProcessEntry(ctypes.Structure):
+    """``PROCESSENTRY32W`` from tlhelp32.h."""
+
+    _fields_ = (
+        ("dwSize", ctypes.c_uint32),
+        ("cntUsage", ctypes.c_uint32),
+        ("th32ProcessID", ctypes.c_uint32),
+        ("th32DefaultHeapID", ctypes.c_size_t),
+        ("th32ModuleID", ctypes.c_uint32),
+        ("cntThreads", ctypes.c_uint32),
+        ("th32ParentProcessID", ctypes.c_uint32),
+        ("pcPriClassBase", ctypes.c_long),
+        ("dwFlags", ctypes.c_uint32),
+        ("szExeFile", ctypes.c_wchar * _MAX_PATH),
+    )
+
+
+def _kernel32() -> Any:
+    kernel32 = ctypes.CDLL("kernel32", use_last_error=True)
+    kernel32.CreateToolhelp32Snapshot.restype = ctypes.c_void_p
+    kernel32.CreateToolhelp32Snapshot.argtypes = (ctypes.c_uint32, ctypes.c_uint32)
+    entry_ptr = ctypes.POINTER(_ProcessEntry)
+    kernel32.Process32FirstW.argtypes = (ctypes.c_void_p, entry_ptr)
+    kernel32.Process32NextW.argtypes = (ctypes.c_void_p, entry_ptr)
+    kernel32.CloseHandle.argtypes = (ctypes.c_void_p,)
+    kernel32.ProcessIdToSessionId.argtypes = (ctypes.c_uint32, ctypes.POINTER(ctypes.c_uint32))
+    kernel32.GetCurrentProcessId.restype = ctypes.c_uint32
+    return kernel32
+
+
+def _session(kernel32: Any, pid: int) -> int | None:
+    session = ctypes.c_uint32()
+    if not kernel32.ProcessIdToSessionId(pid, ctypes.byref(session)):
+        return None
+    return session.value
+
+
+def pids(image: str) -> list[int]:
+    """PIDs of processes named ``image`` (case-insensitive) in the caller's session."""
+    kernel32 = _kernel32()
+    snapshot = kernel32.CreateToolhelp32Snapshot(_TH32CS_SNAPPROCESS, 0)
+    if snapshot in (None, _INVALID_HANDLE):
+        raise OSError("CreateToolhelp32Snapshot failed")
+    own = _session(kernel32, kernel32.GetCurrentProcessId())
+    wanted = image.casefold()
+    found: list[int] = []
+    try:
+        entry = _ProcessEntry()
+        entry.dwSize = ctypes.sizeof(_ProcessEntry)
+        more = kernel32.Process32FirstW(snapshot, ctypes.byref(entry))
+        while more:
+            pid = int(entry.th32ProcessID)
+            if entry.szExeFile.casefold() == wanted and _session(kernel32, pid) == own:
+                found.append(pid)
+            more = kernel32.Process32NextW(snapshot, ctypes.byref(entry))
+    finally:
+        kernel32.CloseHandle(snapshot)
+    return found
