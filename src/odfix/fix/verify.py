@@ -13,6 +13,8 @@ from odfix.evidence import aad_events, dsregcmd
 from odfix.hosts.base import Host
 
 PRT_FRESH = timedelta(hours=4)
+SETTLE_S = 3.0
+"""Seconds OneDrive gets to sync before the checks, so a failing token request shows as 1098."""
 ACCOUNTS_KEY = r"HKCU\Software\Microsoft\OneDrive\Accounts"
 AAD_LOG = ["wevtutil", "qe", "Microsoft-Windows-AAD/Operational", "/f:xml", "/rd:true", "/c:500"]
 
@@ -79,7 +81,9 @@ def _no_new_1098(host: Host, since: datetime) -> Check:
     return Check(name="no-new-1098", ok=True, detail="no event 1098 since the method started")
 
 
-def verify(host: Host, method: str, since: datetime) -> Verification:
-    """Run the three checks now."""
+def verify(host: Host, method: str, settle_s: float = SETTLE_S) -> Verification:
+    """Let OneDrive work for ``settle_s``, then run the three checks on fresh evidence."""
+    since = host.now()
+    host.sleep(settle_s)
     return Verification(method=method, checks=[_account(host), _prt(host, host.now()),
                                                _no_new_1098(host, since)])

@@ -43,9 +43,12 @@ class SimulatedHost:
         return self.state.now
 
     def sleep(self, seconds: float) -> None:
+        """Time passes; a running OneDrive syncs once, asking for a token silently."""
         if self.real_clock:
             time.sleep(seconds)
         self.state.now = self.state.now + timedelta(seconds=seconds)
+        if self.state.onedrive_running:
+            identity.silent_request(self.state)
 
     # -- credentials ----------------------------------------------------------------------
     def list_credentials(self, prefix: str | None = None) -> list[StoredCredential]:
@@ -240,6 +243,15 @@ class ScenarioCredential(BaseModel):
     hours_ago: float = 24.0
 
 
+class OfficeIdentity(BaseModel):
+    """An account cached in Office's identity key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str
+    tenant_id: str
+
+
 class Scenario(BaseModel):
     """One scenario file: the cause it models and the PC's starting state (times in hours ago)."""
 
@@ -265,9 +277,11 @@ class Scenario(BaseModel):
     proxy: str | None = None
     person: Person = Field(default_factory=Person)
     credentials: list[ScenarioCredential] = Field(default_factory=list)
-    office_identities: list[str] = Field(default_factory=list)
+    office_identities: list[OfficeIdentity] = Field(default_factory=list)
     onedrive_linked: bool = True
     onedrive_files: dict[str, str] = Field(default_factory=dict)
+    history: dict[str, list[float]] = Field(default_factory=dict)
+    """Earlier failures: name in ``identity.FAILURES`` → hours ago of each occurrence."""
     expected: Literal["healthy", "needs-admin"] = "healthy"
 
 
@@ -334,13 +348,18 @@ def build_host(scenario: Scenario, folder: Path | None = None, *,
         identity.link_account(state)
     state.registry[identity.ONEDRIVE_KEY] = [
         RegValue(name="ClientEverSignedIn", kind="REG_DWORD", data=1)]
-    for number, tenant_id in enumerate(scenario.office_identities, start=1):
+    for number, cached in enumerate(scenario.office_identities, start=1):
         key = rf"{identity.IDENTITY_KEY}\Identities\{number:08d}-0000-0000-0000-000000000000_ADAL"
         state.registry[key] = [
-            RegValue(name="EmailAddress", kind="REG_SZ", data=scenario.person.upn),
-            RegValue(name="TenantId", kind="REG_SZ", data=tenant_id),
+            RegValue(name="EmailAddress", kind="REG_SZ", data=cached.email),
+            RegValue(name="TenantId", kind="REG_SZ", data=cached.tenant_id),
             RegValue(name="ProviderId", kind="REG_SZ", data="AD"),
         ]
+    for name, times in scenario.history.items():
+        if name not in identity.FAILURES:
+            raise BadInput(f"scenario {scenario.name}: unknown failure {name!r} in history")
+        for hours in sorted(times, reverse=True):
+            identity.log_failure(state, identity.FAILURES[name], now - timedelta(hours=hours))
     host = SimulatedHost(state, real_clock=real_clock)
     if state.onedrive_running:
         host._start_onedrive()

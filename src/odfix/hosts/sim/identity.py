@@ -74,15 +74,22 @@ def set_tls12(state: SimState, enabled: bool) -> None:
         *[v for v in state.registry.get(INTERNET_KEY, []) if v.name != "SecureProtocols"], value]
 
 
+FAILURES = {"network": NETWORK, "multiple-identities": MULTIPLE_IDENTITIES,
+            "device-disabled": DEVICE_DISABLED,
+            "device-not-authenticated": DEVICE_NOT_AUTHENTICATED,
+            "stale-token": STALE_TOKEN, "interaction-required": INTERACTION_REQUIRED}
+"""Failures by name, for scenario histories."""
+
+
 def tick(state: SimState, seconds: float = 1.0) -> None:
     """Advance the simulated clock (every observable act takes a moment)."""
     state.now = state.now + timedelta(seconds=seconds)
 
 
-def log_failure(state: SimState, failure: Failure) -> None:
+def log_failure(state: SimState, failure: Failure, at: datetime | None = None) -> None:
     """Write event 1098 (error) to the AAD operational log."""
     record = max((e.record_id for e in state.events), default=1000) + 1
-    state.events.append(SimEvent(record_id=record, event_id=1098, level=2, time=state.now,
+    state.events.append(SimEvent(record_id=record, event_id=1098, level=2, time=at or state.now,
                                  error=failure.error, error_message=failure.message,
                                  additional=failure.additional))
 
@@ -124,12 +131,14 @@ def device_auth_ok(state: SimState) -> bool:
 
 
 def _identities(state: SimState) -> set[str]:
-    tenants: set[str] = set()
+    """Distinct accounts in Office's identity cache (``Identities\\*`` ``EmailAddress``)."""
+    accounts: set[str] = set()
     prefix = (IDENTITY_KEY + "\\").lower()
     for key, values in state.registry.items():
         if key.lower().startswith(prefix):
-            tenants.update(str(v.data) for v in values if v.name.lower() == "tenantid")
-    return tenants
+            accounts.update(str(v.data).casefold() for v in values
+                            if v.name.lower() == "emailaddress")
+    return accounts
 
 
 def _cached(state: SimState) -> list[SimCredential]:
@@ -183,10 +192,13 @@ def silent_request(state: SimState) -> bool:
         failure = INTERACTION_REQUIRED
     if failure is not None:
         log_failure(state, failure)
+        state.onedrive_status = "sign-in-page" if failure is INTERACTION_REQUIRED else "error"
         return False
     if prt_valid(state) or _cached(state):
         _issue_tokens(state)
+        state.onedrive_status = "signed-in"
         return True
+    state.onedrive_status = "sign-in-page"
     return False
 
 
@@ -212,7 +224,16 @@ def interactive_sign_in(state: SimState) -> str | None:
         return "the device could not authenticate, so the sign-in was refused"
     state.last_interactive_sign_in = state.now
     _issue_tokens(state)
+    state.onedrive_running = True
+    state.onedrive_status = "signed-in"
     return None
+
+
+def sign_out(state: SimState) -> None:
+    """The person signs out of the Microsoft 365 apps and closes them (OneDrive unlinks)."""
+    unlink_account(state)
+    state.onedrive_running = False
+    state.onedrive_status = "sign-in-page"
 
 
 def _issue_tokens(state: SimState) -> None:

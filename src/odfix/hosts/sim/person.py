@@ -28,15 +28,35 @@ class SimulatedPerson:
         failures: list[str] = []
         if "tls" in words:
             failures += self._enable_tls()
+        if "sign out" in words:
+            identity.sign_out(self.state)
         if "disconnect" in words or "unlink" in words:
             self._disconnect(words)
         if "connect" in words.replace("disconnect", "") or "join this device" in words:
             failures += self._connect()
-        if "sign in" in words or "sign-in" in words or "mfa" in words or "relink" in words:
-            why = identity.interactive_sign_in(self.state)
-            failures += [why] if why else []
+        if "check" in instruction.lower():
+            failures += self._check()
+        elif "sign in" in words or "mfa" in words:
+            failures += self._sign_in()
         self.log.append(f"{title}: " + ("; ".join(failures) if failures else "done"))
         return not failures
+
+    def _sign_in(self) -> list[str]:
+        if self.state.onedrive_status == "signed-in" and self.state.onedrive_running:
+            return []
+        why = identity.interactive_sign_in(self.state)
+        return [why] if why else []
+
+    def _check(self) -> list[str]:
+        """The guide's test: start OneDrive if needed, answer its sign-in page, look."""
+        if not self.state.onedrive_running:
+            self.state.onedrive_running = True
+            identity.silent_request(self.state)
+        if self.state.onedrive_status == "sign-in-page":
+            return self._sign_in()
+        if self.state.onedrive_status == "error":
+            return ["OneDrive shows a sign-in error"]
+        return []
 
     def _enable_tls(self) -> list[str]:
         if not self.state.person.can_enable_tls:

@@ -84,6 +84,7 @@ class SimState(BaseModel):
     credentials: list[SimCredential] = Field(default_factory=list)
     registry: dict[str, list[RegValue]] = Field(default_factory=dict)
     onedrive_running: bool = True
+    onedrive_status: Literal["signed-in", "sign-in-page", "error"] = "signed-in"
     onedrive_path: str | None = r"C:\Users\user1\AppData\Local\Microsoft\OneDrive\OneDrive.exe"
     onedrive_folder: str = ""
     proxy: str | None = None

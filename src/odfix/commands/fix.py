@@ -1,0 +1,222 @@
+"""``odfix fix``, ``odfix journal`` and ``odfix demo``: run the guide, show the journal, rehearse.
+
+``fix`` runs on the real Windows host (imported lazily) or, with ``--simulate SCENARIO``, on the
+simulated PC, whose state is kept under the data directory so ``--resume`` can continue it.
+"""
+
+import hashlib
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from odfix.errors import WrongContext
+from odfix.fix.engine import Engine, FixOptions, FixReport, Narrator, quiet
+from odfix.fix.journal import Journal, data_dir
+from odfix.hosts.base import Host
+from odfix.output import console, emit_json
+
+STATUS_STYLE = {"done": "green", "done-before": "green", "planned": "cyan", "skipped": "dim",
+                "paused": "yellow", "failed": "red", "declined": "yellow"}
+NARRATION_STYLE = {"diagnosis": "bold", "method": "bold magenta", "check": "cyan",
+                   "person": "yellow", "restart": "bold yellow", "resume": "bold yellow",
+                   "test": "yellow", "gate": "yellow", "step": ""}
+
+
+def _narrator(enabled: bool) -> Narrator:
+    if not enabled:
+        return quiet
+
+    def narrate(kind: str, text: str) -> None:
+        style = NARRATION_STYLE.get(kind, "")
+        label = f"[{style}]{kind:>9}[/]" if style else f"{kind:>9}"
+        console.print(f"{label}  {escape(text)}", soft_wrap=True)
+
+    return narrate
+
+
+def _print_report(report: FixReport) -> None:
+    table = Table(title=f"odfix fix — {report.cause} on a {report.join_type} PC", box=None)
+    for column in ("step", "title", "status", "what"):
+        table.add_column(column, overflow="fold")
+    for step in report.steps:
+        style = STATUS_STYLE.get(step.status, "")
+        table.add_row(step.id, escape(step.title), f"[{style}]{step.status}[/]",
+                      escape("\n".join(step.notes)))
+    if report.steps:
+        console.print(table)
+    verdict = "healthy" if report.healthy else f"exit {report.exit_code}"
+    console.print(f"[bold]{verdict}[/]: {escape(report.reason)}", soft_wrap=True)
+    if report.run_id:
+        console.print(f"journal: odfix journal --run {report.run_id}")
+
+
+def _sim_path(scenario: str) -> Path:
+    return data_dir() / "sim" / f"{scenario}.json"
+
+
+def _simulated(scenario: str, resume: bool) -> Host:
+    from odfix.hosts.simulated import SimulatedHost, build_host, load_scenario
+
+    spec = load_scenario(scenario)
+    saved = _sim_path(scenario)
+    if resume and saved.exists():
+        return SimulatedHost.load(saved)
+    folder = data_dir() / "sim" / scenario
+    return build_host(spec, folder)
+
+
+def _real_host() -> Host:
+    if sys.platform != "win32":
+        raise WrongContext("odfix fix changes a Windows PC and this is not Windows; "
+                           "rehearse with --simulate SCENARIO or run odfix demo")
+    from odfix.hosts.windows import WindowsHost
+
+    return WindowsHost()
+
+
+def fix(
+    apply: bool = typer.Option(False, "--apply", help="Make the changes (default: dry run)."),
+    yes: bool = typer.Option(False, "--yes", help="Unattended: do not ask before each step."),
+    method: str | None = typer.Option(None, "--method", help="Run only this guide method."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the last unfinished run."),
+    allow_unjoin: bool = typer.Option(
+        False, "--allow-unjoin", help="Allow Method 2 to unjoin an Entra joined PC."),
+    simulate: str | None = typer.Option(
+        None, "--simulate", metavar="SCENARIO", help="Run on the simulated PC."),
+    error_code: str | None = typer.Option(None, "--error-code", help="The code the user saw."),
+    json_output: bool = typer.Option(False, "--json", help="One JSON line (<= 2,048 chars)."),
+) -> None:
+    """Fix the 0x8004de40 family: diagnose, then run the guide's methods and verify each."""
+    host = _simulated(simulate, resume) if simulate else _real_host()
+    person: Any = None
+    if not yes:
+        if simulate:
+            from odfix.hosts.sim.person import SimulatedPerson
+            from odfix.hosts.simulated import SimulatedHost
+
+            assert isinstance(host, SimulatedHost)
+            person = SimulatedPerson(host.state)
+        else:
+            from odfix.fix.person import ConsolePerson
+
+            person = ConsolePerson()
+    argv = ["odfix", "fix", "--resume", "--apply", *(["--yes"] if yes else []),
+            *(["--simulate", simulate] if simulate else [])]
+    options = FixOptions(apply=apply or resume, yes=yes, method=method, resume=resume,
+                         allow_unjoin=allow_unjoin, error_code=error_code, resume_argv=argv)
+    engine = Engine(host, options, Journal(), person=person, narrate=_narrator(not json_output))
+    report = engine.run()
+    if simulate:
+        from odfix.hosts.simulated import SimulatedHost
+
+        assert isinstance(host, SimulatedHost)
+        if report.applied:
+            host.save(_sim_path(simulate))
+    if json_output:
+        emit_json(report.compact())
+    else:
+        _print_report(report)
+    raise typer.Exit(report.exit_code)
+
+
+def journal(
+    run: str | None = typer.Option(None, "--run", help="Show this run's entries."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Show the fix journal: every run, or every change of one run with its before-state."""
+    book = Journal()
+    if run is not None:
+        entries = book.entries(run)
+        if not entries:
+            from odfix.errors import BadInput
+
+            raise BadInput(f"no run {run!r} in {book.path}")
+        if json_output:
+            emit_json({"run": run, "entries": [e.model_dump(mode="json") for e in entries]})
+            return
+        table = Table(title=f"run {run}", box=None)
+        for column in ("time", "kind", "step", "detail"):
+            table.add_column(column, overflow="fold")
+        for entry in entries:
+            detail = ", ".join(f"{k}={v}" for k, v in entry.data.items())
+            table.add_row(entry.time.strftime("%Y-%m-%d %H:%M:%S"), entry.kind,
+                          entry.step or "", escape(detail))
+        console.print(table)
+        return
+    runs = []
+    for run_id in book.run_ids():
+        entries = book.entries(run_id)
+        start = next((e for e in entries if e.kind == "run-start"), None)
+        end = next((e for e in entries if e.kind == "run-end"), None)
+        runs.append({"run": run_id, "cause": start.data.get("cause") if start else None,
+                     "changes": sum(e.kind == "change" for e in entries),
+                     "status": (f"exit {end.data.get('exit_code')}" if end else "open")})
+    if json_output:
+        emit_json({"journal": str(book.path), "runs": runs})
+        return
+    table = Table(title=str(book.path), box=None)
+    for column in ("run", "cause", "changes", "status"):
+        table.add_column(column)
+    for item in runs:
+        table.add_row(*(str(item[k]) for k in ("run", "cause", "changes", "status")))
+    console.print(table if runs else "the journal is empty")
+
+
+def _folder_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def demo(
+    scenario: str = typer.Option("password-reset", "--scenario", help="Which simulated PC."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Diagnose → fix → verify on a simulated PC, narrating each step and check."""
+    from odfix.fix.rehearse import rehearse
+    from odfix.hosts.simulated import build_host, load_scenario
+
+    spec = load_scenario(scenario)
+    with tempfile.TemporaryDirectory(prefix="odfix-demo-") as scratch:
+        base = Path(scratch)
+        host = build_host(spec, base / "pc")
+        before = _folder_digest(host.onedrive_folder())
+        narrate = _narrator(not json_output)
+        if not json_output:
+            console.rule(f"[bold]odfix demo — {scenario}")
+            console.print(escape(spec.summary), soft_wrap=True)
+        options = FixOptions(apply=True, allow_unjoin=False,
+                             resume_argv=["odfix", "fix", "--resume", "--apply"])
+        reports = rehearse(host, options, Journal(base / "journal.jsonl"), narrate=narrate)
+        untouched = _folder_digest(host.onedrive_folder()) == before
+    last = reports[-1]
+    deleted = [c for r in reports for s in r.steps for c in s.notes
+               if c.startswith("deleted credential")]
+    if json_output:
+        emit_json({"scenario": scenario, "cause": reports[0].cause,
+                   "methods": list(dict.fromkeys(v.method for r in reports
+                                                 for v in r.verifications)),
+                   "healthy": last.healthy, "exit_code": last.exit_code, "reason": last.reason,
+                   "restarts": len(reports) - 1, "deleted": deleted,
+                   "onedrive_folder_untouched": untouched})
+    else:
+        console.rule()
+        console.print(f"cause: [bold]{reports[0].cause}[/] — {escape(reports[0].cause_summary)}",
+                      soft_wrap=True)
+        console.print(f"OneDrive folder byte-identical: {'yes' if untouched else 'NO'}")
+        verdict = "[green]healthy[/]" if last.healthy else f"[yellow]exit {last.exit_code}[/]"
+        console.print(f"result: {verdict} — {escape(last.reason)}", soft_wrap=True)
+    raise typer.Exit(last.exit_code)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``fix``, ``journal`` and ``demo`` to the app."""
+    app.command("fix")(fix)
+    app.command("journal")(journal)
+    app.command("demo")(demo)
