@@ -1,0 +1,212 @@
+"""Evidence bundles: a zip or a folder of raw captures under their conventional names.
+
+``load`` reads one, ``from_files`` parses captures already in memory, ``write_zip`` writes what
+``collect`` gathered. Each source is parsed by its own parser; a source that fails is recorded
+in ``problems`` and the others still count. Unknown files are kept as they are.
+"""
+
+import json
+import zipfile
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from odfix.errors import BadInput
+from odfix.evidence import aad_events, credentials, dsregcmd, network, office_identity, onedrive
+from odfix.evidence.aad_events import AadEventLog
+from odfix.evidence.credentials import CredentialList
+from odfix.evidence.dsregcmd import DsregStatus
+from odfix.evidence.network import NetworkState
+from odfix.evidence.office_identity import OfficeIdentity
+from odfix.evidence.onedrive import OneDriveState
+
+MAX_MEMBER_BYTES = 64 * 1024 * 1024
+"""Largest capture accepted (a 500-event AAD log is a few MB)."""
+MAX_TOTAL_BYTES = 256 * 1024 * 1024
+"""Largest bundle accepted, all files together."""
+
+CONVENTIONAL_NAMES = (
+    "dsregcmd_status.txt", "cmdkey_list.txt", "credentials.json", "aad_operational.xml",
+    "onedrive.reg", "office_identity.reg", "winhttp_proxy.txt", "internet_settings.reg",
+    "schannel.reg", "manifest.json", "facts.json",
+)
+
+
+class CollectorRun(BaseModel):
+    """What one collector did: ``ok``, ``failed`` or ``skipped``, and why."""
+
+    name: str
+    file: str
+    status: str
+    reason: str | None = None
+
+
+class Manifest(BaseModel):
+    """``manifest.json``: who, where and when a bundle was collected, and how each source went."""
+
+    model_config = ConfigDict(extra="allow")
+
+    odfix_version: str | None = None
+    time: datetime | None = None
+    host_name: str | None = None
+    context: str | None = None
+    windows_build: str | None = None
+    collectors: list[CollectorRun] = []
+
+
+class Evidence(BaseModel):
+    """The parsed sources of one PC; a missing or unreadable source is None."""
+
+    dsregcmd: DsregStatus | None = None
+    credentials: CredentialList | None = None
+    onedrive: OneDriveState | None = None
+    aad_events: AadEventLog | None = None
+    network: NetworkState | None = None
+    office_identity: OfficeIdentity | None = None
+
+
+class Bundle(BaseModel):
+    """One PC's evidence: raw files (by conventional name), manifest, parsed facts, problems."""
+
+    name: str
+    manifest: Manifest | None = None
+    files: dict[str, bytes]
+    evidence: Evidence
+    problems: list[str] = []
+
+
+Parser = Callable[[Mapping[str, bytes]], Any]
+
+
+def _credentials(files: Mapping[str, bytes]) -> CredentialList | None:
+    if "credentials.json" in files:
+        return credentials.parse_json(files["credentials.json"])
+    if "cmdkey_list.txt" in files:
+        return credentials.parse_cmdkey(files["cmdkey_list.txt"])
+    return None
+
+
+def _single(name: str, parse: Callable[[bytes], Any]) -> Parser:
+    return lambda files: parse(files[name]) if name in files else None
+
+
+SOURCES: dict[str, tuple[tuple[str, ...], Parser]] = {
+    "dsregcmd": (("dsregcmd_status.txt",), _single("dsregcmd_status.txt", dsregcmd.parse)),
+    "credentials": (("credentials.json", "cmdkey_list.txt"), _credentials),
+    "onedrive": (("onedrive.reg",), _single("onedrive.reg", onedrive.parse)),
+    "aad_events": (("aad_operational.xml",), _single("aad_operational.xml", aad_events.parse)),
+    "network": (("winhttp_proxy.txt", "internet_settings.reg", "schannel.reg"),
+                network.from_files),
+    "office_identity": (("office_identity.reg",),
+                        _single("office_identity.reg", office_identity.parse)),
+}
+"""Each Evidence field: the files it reads and the parser that builds it."""
+
+
+def _manifest(files: Mapping[str, bytes], problems: list[str]) -> Manifest | None:
+    if "manifest.json" not in files:
+        return None
+    try:
+        return Manifest.model_validate(json.loads(files["manifest.json"]))
+    except (ValueError, ValidationError) as error:
+        problems.append(f"manifest.json: unreadable ({str(error).splitlines()[0]})")
+        return None
+
+
+def from_files(files: Mapping[str, bytes], name: str) -> Bundle:
+    """Parse captures held in memory (keys are file names; conventional names are matched
+    case-insensitively)."""
+    by_name = {_conventional(key): data for key, data in files.items()}
+    problems: list[str] = []
+    parsed: dict[str, Any] = {}
+    for field, (names, parse) in SOURCES.items():
+        try:
+            parsed[field] = parse(by_name)
+        except BadInput as error:
+            problems.append(error.message)
+        except Exception as error:  # one source's parser bug must not lose the others
+            present = ", ".join(n for n in names if n in by_name)
+            problems.append(f"{present}: parser failed ({type(error).__name__}: {error})")
+    return Bundle(name=name, manifest=_manifest(by_name, problems), files=by_name,
+                  evidence=Evidence(**parsed), problems=problems)
+
+
+def _conventional(name: str) -> str:
+    base = PurePosixPath(name.replace("\\", "/")).name
+    return base.lower() if base.lower() in CONVENTIONAL_NAMES else base
+
+
+def load(path: str | Path) -> Bundle:
+    """Read a bundle zip or a folder of raw captures; unreadable input raises ``BadInput``."""
+    where = Path(path)
+    if where.is_dir():
+        return from_files(_read_folder(where), where.name)
+    if not where.is_file():
+        raise BadInput(f"{where}: no such file or folder")
+    return from_files(_read_zip(where), where.stem)
+
+
+def _read_folder(folder: Path) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    total = 0
+    for item in sorted(folder.iterdir()):
+        if not item.is_file() or item.name.startswith("."):
+            continue
+        size = item.stat().st_size
+        total += size
+        if size > MAX_MEMBER_BYTES or total > MAX_TOTAL_BYTES:
+            raise BadInput(f"{item}: too large for an evidence file ({size} bytes)")
+        files[item.name] = item.read_bytes()
+    return files
+
+
+def _read_zip(archive: Path) -> dict[str, bytes]:
+    try:
+        with zipfile.ZipFile(archive) as opened:
+            return _zip_members(archive, opened)
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise BadInput(f"{archive}: not a readable zip file ({error})") from error
+
+
+def _zip_members(archive: Path, opened: zipfile.ZipFile) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    total = 0
+    for info in opened.infolist():
+        if info.is_dir():
+            continue
+        member = PurePosixPath(info.filename.replace("\\", "/"))
+        if member.is_absolute() or ".." in member.parts or ":" in info.filename:
+            raise BadInput(f"{archive}: refused member {info.filename!r} (path outside the "
+                           "bundle)")
+        if info.file_size > MAX_MEMBER_BYTES:
+            raise BadInput(f"{archive}: refused member {info.filename!r} ({info.file_size} "
+                           "bytes is too large)")
+        with opened.open(info) as stream:
+            data = stream.read(MAX_MEMBER_BYTES + 1)
+        total += len(data)
+        if len(data) > MAX_MEMBER_BYTES or total > MAX_TOTAL_BYTES:
+            raise BadInput(f"{archive}: refused member {info.filename!r} (too large)")
+        if member.name in files:
+            raise BadInput(f"{archive}: two members are named {member.name!r}")
+        files[member.name] = data
+    return files
+
+
+def write_zip(files: Mapping[str, bytes], manifest: Mapping[str, Any] | BaseModel,
+              facts: Mapping[str, Any] | BaseModel, out: str | Path) -> Path:
+    """Write captures plus ``manifest.json`` and ``facts.json`` into the zip ``out``."""
+    target = Path(out)
+    documents = {"manifest.json": manifest, "facts.json": facts}
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            if name not in documents:
+                archive.writestr(name, data)
+        for name, document in documents.items():
+            body = document.model_dump(mode="json") if isinstance(document, BaseModel) \
+                else document
+            archive.writestr(name, json.dumps(body, indent=2, ensure_ascii=False,
+                                              default=str) + "\n")
+    return target
