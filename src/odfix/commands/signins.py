@@ -8,6 +8,7 @@ import importlib
 import typer
 
 SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "odfix.commands.signins_analyze",
 )
 
 
