@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "odfix.commands.signins",
     "odfix.commands.explain",
     "odfix.commands.guide",
+    "odfix.commands.diagnose",
     "odfix.commands.collect",
 )
 

@@ -16,6 +16,13 @@ def raw_line(folder: Path, citation: Citation) -> str:
     return lines((folder / pc / name).read_bytes())[citation.line - 1]
 
 
+def assert_cited(folder: Path, citations: list[Citation]) -> None:
+    """Every citation names a real file and line; long lines are cited by their beginning."""
+    for citation in citations:
+        assert citation.line >= 1 and citation.text.strip(), citation
+        assert raw_line(folder, citation).strip().startswith(citation.text.strip()), citation
+
+
 @pytest.fixture
 def scenarios() -> Path:
     return SCENARIOS

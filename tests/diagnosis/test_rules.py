@@ -13,7 +13,7 @@ from odfix.evidence import network as net_parser
 from odfix.evidence import office_identity, onedrive
 from odfix.guide.codes import load_catalog
 
-from .conftest import raw_line
+from .conftest import assert_cited as cited
 
 CAPTURE = datetime(2026, 1, 12, 8, 45, tzinfo=UTC)
 
@@ -23,10 +23,7 @@ def context(now=CAPTURE, changed=None):
 
 
 def assert_cited(folder, found):
-    for f in found:
-        for c in f.evidence:
-            # long lines (one wevtutil event per line) are cited by their beginning
-            assert c.text.strip() and raw_line(folder, c).strip().startswith(c.text.strip()), c
+    cited(folder, [c for f in found for c in f.evidence])
 
 
 def ids(found):

@@ -35,11 +35,12 @@ def shared_device_ids(pcs: Sequence[tuple[str, DsregStatus]],
     for pc, status in pcs:
         if status.device_id:
             by_id[status.device_id.casefold()].append((pc, status))
+    groups = [sharing for sharing in by_id.values()
+              if len({_name(pc, status) for pc, status in sharing}) > 1]
     found = []
-    for sharing in by_id.values():
+    for sharing in groups:
         names = {_name(pc, status) for pc, status in sharing}
-        if len(names) < 2:
-            continue
+        device_id = sharing[0][1].device_id
         evidence = [
             Citation(file=f"{pc}/{field.citation.file}", line=field.citation.line,
                      text=field.citation.text)
@@ -50,14 +51,15 @@ def shared_device_ids(pcs: Sequence[tuple[str, DsregStatus]],
         ]
         troubled = [pc for pc, _ in sharing
                     if any(f.id in DEVICE_FINDINGS for f in per_pc.get(pc, []))]
-        title = (f"DeviceId {sharing[0][1].device_id} is reported by {len(sharing)} PCs with "
+        title = (f"DeviceId {device_id} is reported by {len(sharing)} PCs with "
                  f"different names ({', '.join(sorted(names))})")
         if troubled:
             title += f"; registration fails on {', '.join(troubled)}"
         for pc in troubled:
             per_pc[pc] = [_to_clone(f) for f in per_pc[pc]]
         found.append(Finding(
-            id="fleet.shared-device-id", severity="error", source="fleet", title=title,
+            id="fleet.shared-device-id" + (f"@{device_id}" if len(groups) > 1 else ""),
+            severity="error", source="fleet", title=title,
             evidence=evidence, weights={"cloned-image": 0.99 if troubled else 0.95},
         ))
     return found

@@ -1,0 +1,169 @@
+"""``diagnose``: bundles (one per PC) to findings, ranked causes and the guide's plan."""
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from odfix.diagnosis import causes as ranking
+from odfix.diagnosis import fleet, plan
+from odfix.diagnosis.models import Diagnosis, Finding, JoinType, PcResult
+from odfix.diagnosis.rules import aad_events, credentials, dsregcmd, identities, network
+from odfix.diagnosis.rules.context import RuleContext
+from odfix.errors import BadInput
+from odfix.evidence.bundle import Bundle
+from odfix.evidence.common import Citation
+from odfix.evidence.dsregcmd import DsregStatus
+from odfix.guide.codes import load_catalog
+from odfix.guide.load import load_guide
+
+SEVERITY_ORDER = ("error", "warning", "info")
+SOURCES = ("dsregcmd", "aad_events", "network", "identities")
+"""What a full look needs; the healthy verdict's confidence grows with how many were there."""
+
+
+def diagnose(bundles: Sequence[Bundle], *, error_code: str | None = None,
+             password_changed_at: datetime | None = None) -> Diagnosis:
+    """Diagnose one PC per bundle; an unknown ``error_code`` raises ``UnknownCode`` (exit 2)."""
+    catalog = load_catalog()
+    entry = catalog.lookup(error_code) if error_code else None
+    favoured = ranking.code_causes(entry.code, entry.category) if entry else ()
+    per_pc: dict[str, list[Finding]] = {}
+    statuses: list[tuple[str, DsregStatus]] = []
+    pcs: list[PcResult] = []
+    looked: set[str] = set()
+    bundles = _unique_names(bundles)
+    for bundle in bundles:
+        _require_evidence(bundle)
+        context = RuleContext(catalog=catalog, now=captured_at(bundle),
+                              password_changed_at=password_changed_at)
+        found, sources = _pc_findings(bundle, context)
+        looked.update(sources)
+        per_pc[bundle.name] = found
+        status = bundle.evidence.dsregcmd
+        if status is not None:
+            statuses.append((bundle.name, status))
+        pcs.append(_pc_result(bundle, context, sources))
+    shared = fleet.shared_device_ids(statuses, per_pc)
+    findings = _label(per_pc) if len(bundles) > 1 else [f for fs in per_pc.values() for f in fs]
+    findings = sorted(shared + findings, key=lambda f: SEVERITY_ORDER.index(f.severity))
+    ranked = ranking.rank(findings, favoured)
+    join_type = _join_type(pcs)
+    if ranked:
+        items, escalation = plan.build(ranked, findings, join_type, load_guide())
+        top = ranked[0]
+        verdict = f"Problem found: {top.id} (confidence {top.confidence:.2f})"
+    else:
+        coverage = len(looked & set(SOURCES)) / len(SOURCES)
+        sources_seen = sorted(looked)
+        ranked = [ranking.healthy(findings, coverage, sources_seen,
+                                  entry.code if entry else None)]
+        items, escalation = [], None
+        verdict = (f"Healthy: no sign of the 0x8004de40 family on "
+                   f"{len(bundles)} PC{'s' if len(bundles) != 1 else ''}")
+    return Diagnosis(
+        join_type=join_type, causes=ranked, findings=findings, plan=items,
+        healthy=ranked[0].id == "healthy", verdict=verdict,
+        error_code=entry.code if entry else None,
+        error_code_meaning=entry.meaning if entry else None,
+        escalation=escalation, pcs=pcs,
+    )
+
+
+def _unique_names(bundles: Sequence[Bundle]) -> list[Bundle]:
+    """Two PATHs with the same name (``a/bundle.zip``, ``b/bundle.zip``) become ``bundle``,
+    ``bundle-2``, so findings and citations stay distinct."""
+    seen: dict[str, int] = {}
+    unique = []
+    for bundle in bundles:
+        seen[bundle.name] = seen.get(bundle.name, 0) + 1
+        count = seen[bundle.name]
+        unique.append(bundle if count == 1 else
+                      bundle.model_copy(update={"name": f"{bundle.name}-{count}"}))
+    return unique
+
+
+def _require_evidence(bundle: Bundle) -> None:
+    """A PATH with nothing odfix can read is bad input, not a healthy PC."""
+    if any(value is not None for value in bundle.evidence.model_dump(exclude_none=True).values()):
+        return
+    why = "; ".join(bundle.problems) or "expected captures such as dsregcmd_status.txt"
+    raise BadInput(f"{bundle.name}: no evidence odfix can read ({why})")
+
+
+def _pc_findings(bundle: Bundle, context: RuleContext) -> tuple[list[Finding], list[str]]:
+    evidence = bundle.evidence
+    found: list[Finding] = []
+    sources: list[str] = []
+    if evidence.dsregcmd is not None:
+        sources.append("dsregcmd")
+        found += dsregcmd.findings(evidence.dsregcmd, context)
+    if evidence.aad_events is not None:
+        sources.append("aad_events")
+        found += aad_events.findings(evidence.aad_events, context)
+    if evidence.credentials is not None:
+        sources.append("credentials")
+        found += credentials.findings(evidence.credentials, context)
+    if evidence.office_identity is not None:
+        sources.append("identities")
+        found += identities.office(evidence.office_identity)
+    if evidence.onedrive is not None:
+        sources.append("identities")
+        found += identities.onedrive(evidence.onedrive)
+    if evidence.network is not None:
+        sources.append("network")
+        failing = any(f.id == "aad.network-errors" for f in found)
+        found += network.findings(evidence.network, failing)
+    return found, list(dict.fromkeys(sources))
+
+
+def captured_at(bundle: Bundle) -> datetime | None:
+    """When the evidence was captured: the manifest's time, else the newest time it shows."""
+    manifest = bundle.manifest
+    if manifest is not None and manifest.time is not None:
+        return manifest.time
+    return max(_evidence_times(bundle), default=None)
+
+
+def _evidence_times(bundle: Bundle) -> Iterable[datetime]:
+    evidence = bundle.evidence
+    status = evidence.dsregcmd
+    if status is not None:
+        prt = status.prt
+        yield from (t for t in (prt.update_time, prt.enterprise_update_time) if t)
+        yield from (d.previous_attempt for d in prt.diagnostics if d.previous_attempt)
+        if status.registration and status.registration.client_time:
+            yield status.registration.client_time
+    if evidence.aad_events is not None:
+        yield from (e.time for e in evidence.aad_events.events if e.time)
+    if evidence.credentials is not None:
+        yield from (c.last_written for c in evidence.credentials.credentials if c.last_written)
+
+
+def _pc_result(bundle: Bundle, context: RuleContext, sources: list[str]) -> PcResult:
+    status = bundle.evidence.dsregcmd
+    host = bundle.manifest.host_name if bundle.manifest is not None else None
+    return PcResult(
+        name=bundle.name,
+        host_name=host or (status.device_name if status else None),
+        join_type=status.join_type if status else "unknown",
+        device_id=status.device_id if status else None,
+        captured_at=context.now.isoformat() if context.now else None,
+        sources=sources,
+        problems=list(bundle.problems),
+    )
+
+
+def _join_type(pcs: Sequence[PcResult]) -> JoinType:
+    kinds = {pc.join_type for pc in pcs}
+    return kinds.pop() if len(kinds) == 1 else "unknown"
+
+
+def _label(per_pc: dict[str, list[Finding]]) -> list[Finding]:
+    """With several PCs: ``id@PC`` and ``PC/file`` so every id and citation stays unambiguous."""
+    return [
+        finding.model_copy(update={
+            "id": f"{finding.id}@{pc}", "pc": pc,
+            "evidence": [Citation(file=f"{pc}/{c.file}", line=c.line, text=c.text)
+                         for c in finding.evidence],
+        })
+        for pc, found in per_pc.items() for finding in found
+    ]

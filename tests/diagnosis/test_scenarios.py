@@ -1,0 +1,102 @@
+"""One test per scenario folder: top cause, key findings with real cited lines, plan order."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from odfix.diagnosis import diagnose
+from odfix.evidence.bundle import load
+from odfix.guide.load import load_guide
+
+from .conftest import assert_cited
+
+CHANGED = datetime(2025, 7, 15, 9, tzinfo=UTC)
+
+CASES = [
+    # folder(s), options, top cause, key finding ids, plan (method ids in order)
+    (["healthy"], {}, "healthy", {"dsreg.join-type", "cred.cached"}, []),
+    (["password-change"], {"password_changed_at": CHANGED}, "stale-token-password-change",
+     {"aad.token-revoked", "cred.written-before-password-change", "dsreg.prt-acquire-failed"},
+     ["wam-signout", "credential-cleanup", "reconnect-work-account", "unlink-relink-onedrive"]),
+    (["device-registration"], {}, "device-registration",
+     {"dsreg.device-auth-failed", "dsreg.recovery-pending", "dsreg.key-sign-failed",
+      "aad.device-auth-errors"},
+     ["reconnect-work-account", "unlink-relink-onedrive"]),
+    (["hybrid-joined"], {}, "device-registration",
+     {"dsreg.dual-state", "dsreg.prt-stale", "dsreg.wam-default-not-set"},
+     ["reconnect-work-account", "unlink-relink-onedrive"]),
+    (["entra-joined"], {}, "device-registration",
+     {"dsreg.device-auth-failed", "dsreg.prt-missing", "dsreg.prt-acquire-failed"},
+     ["reconnect-work-account", "unlink-relink-onedrive"]),
+    (["cloned-image/pc-a", "cloned-image/pc-b"], {}, "cloned-image",
+     {"fleet.shared-device-id", "dsreg.device-auth-failed@pc-b"},
+     ["dsregcmd-leave-join", "reconnect-work-account", "unlink-relink-onedrive"]),
+    (["recurring-ca"], {}, "recurring-conditional-access", {"aad.recurring-interaction"},
+     ["wam-signout"]),
+    (["connectivity-tls"], {"error_code": "0x8004de40"}, "connectivity-tls",
+     {"aad.network-errors", "net.tls12-disabled", "net.proxy-suspect"},
+     ["connectivity-checks", "dsregcmd-leave-join", "reset-onedrive"]),
+    (["multiple-identities"], {"error_code": "0x8004dec5"}, "multiple-identities",
+     {"identity.several-office-identities", "cred.several-office-users"},
+     ["clear-office-identity", "credential-cleanup"]),
+]
+
+
+@pytest.mark.parametrize(("folders", "options", "top", "finding_ids", "plan"), CASES,
+                         ids=[case[0][0].split("/")[0] for case in CASES])
+def test_scenario(scenarios, folders, options, top, finding_ids, plan):
+    result = diagnose([load(scenarios / f) for f in folders], **options)
+    assert result.causes[0].id == top
+    assert result.healthy == (top == "healthy")
+    assert finding_ids <= {f.id for f in result.findings}
+    assert set(result.causes[0].finding_ids) <= {f.id for f in result.findings}
+    root = scenarios / folders[0].split("/")[0] if len(folders) > 1 else scenarios / folders[0]
+    assert_cited(root, [c for f in result.findings for c in f.evidence])
+    assert [item.method for item in result.plan] == plan
+    if plan:
+        guide_order = load_guide().plan_for(top, result.join_type)
+        assert [i.method for i in result.plan if i.cause == top] == guide_order
+        assert result.plan[0].why.startswith(f"{top}: ")
+        assert f"[{result.causes[0].finding_ids[0]}]" in result.plan[0].why
+
+
+@pytest.mark.parametrize("folder", ["hybrid-joined", "device-registration", "password-change"])
+def test_method_2_is_never_disconnect_on_hybrid(scenarios, folder):
+    result = diagnose([load(scenarios / folder)], password_changed_at=CHANGED)
+    assert result.join_type == "hybrid-joined"
+    item = next(i for i in result.plan if i.method == "reconnect-work-account")
+    assert item.variant == "hybrid-debug-leave"
+    assert item.context == "elevated"
+    assert not any("disconnect" in step.casefold() for step in item.steps)
+    assert "dsregcmd /debug /leave" in item.note
+
+
+def test_method_2_needs_a_local_admin_on_entra_joined(scenarios):
+    result = diagnose([load(scenarios / "entra-joined")])
+    item = next(i for i in result.plan if i.method == "reconnect-work-account")
+    assert (item.context, item.variant) == ("local-admin", "joined-local-admin")
+
+
+def test_recurring_case_escalates_to_the_tenant(scenarios):
+    result = diagnose([load(scenarios / "recurring-ca")])
+    assert result.escalation and "administrator" in result.escalation
+
+
+def test_de40_puts_connectivity_and_device_trust_before_stale_tokens(scenarios):
+    result = diagnose([load(scenarios / "password-change")], error_code="0x8004DE40")
+    assert result.error_code == "0x8004DE40" and result.error_code_meaning
+    ids = [c.id for c in result.causes]
+    assert ids[0] == "stale-token-password-change"  # strong evidence still wins
+    assert "device-registration" in ids
+
+
+def test_healthy_says_so_plainly(scenarios):
+    result = diagnose([load(scenarios / "healthy")], error_code="0x8004de40")
+    assert result.verdict.startswith("Healthy")
+    assert "0x8004DE40" in result.causes[0].summary and result.plan == []
+    assert 0 < result.causes[0].confidence <= 1
+
+
+def test_the_capture_time_comes_from_the_newest_evidence(scenarios):
+    result = diagnose([load(scenarios / "hybrid-joined")])
+    assert result.pcs[0].captured_at == "2026-01-12T08:30:00+00:00"
