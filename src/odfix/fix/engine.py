@@ -157,6 +157,8 @@ class Engine:
         """Plan, then (with ``apply``) carry out, verify and journal."""
         if self.options.resume and (open_run := self.journal.open_run()) is not None:
             return self._resume(open_run)
+        if self.options.apply and not self.options.method and (done := self._still_fixed()):
+            return done
         diagnosis = diagnose_host(self.host, self.options.error_code)
         top = diagnosis.causes[0]
         plan = [self.options.method] if self.options.method else list(
@@ -195,6 +197,24 @@ class Engine:
             self.person.perform(f"Before resuming ({last.step})", str(last.data["instruction"]))
         verified = frozenset(str(e.data["method"]) for e in entries if e.kind == "verify")
         return self._apply(report, self.journal.finished_steps(run_id), verified)
+
+    def _still_fixed(self) -> FixReport | None:
+        """Idempotence: a PC an earlier run fixed, and that still verifies, is left alone.
+
+        The AAD log keeps the failures from before that fix, so a new diagnosis would plan
+        again; instead, when nothing failed since the earlier run ended, nothing is done.
+        """
+        fixed = self.journal.last_fixed()
+        if fixed is None:
+            return None
+        check = verify(self.host, "recheck", self.options.settle_s, since=fixed.time)
+        if not check.healthy:
+            return None
+        cause = next((e.data["cause"] for e in self.journal.entries(fixed.run_id)
+                      if e.kind == "run-start"), "healthy")
+        return FixReport(cause=str(cause), join_type="unknown", plan=[], applied=False,
+                         verifications=[check], healthy=True,
+                         reason=f"still healthy since run {fixed.run_id}; nothing to do")
 
     def _dry_run(self, report: FixReport) -> FixReport:
         for method_id in report.plan:

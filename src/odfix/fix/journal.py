@@ -92,6 +92,11 @@ class Journal:
         runs = [r for r in self.run_ids() if r not in ended]
         return runs[-1] if runs else None
 
+    def last_fixed(self) -> Entry | None:
+        """The ``run-end`` of the newest run that left the PC healthy, if any."""
+        ends = [e for e in self.entries() if e.kind == "run-end" and e.data.get("healthy")]
+        return ends[-1] if ends else None
+
     def finished_steps(self, run_id: str) -> set[str]:
         """Steps of a run that completed, or that the person was asked to do before a pause."""
         return {e.step for e in self.entries(run_id)

@@ -81,9 +81,13 @@ def _no_new_1098(host: Host, since: datetime) -> Check:
     return Check(name="no-new-1098", ok=True, detail="no event 1098 since the method started")
 
 
-def verify(host: Host, method: str, settle_s: float = SETTLE_S) -> Verification:
-    """Let OneDrive work for ``settle_s``, then run the three checks on fresh evidence."""
-    since = host.now()
+def verify(host: Host, method: str, settle_s: float = SETTLE_S,
+           since: datetime | None = None) -> Verification:
+    """Let OneDrive work for ``settle_s``, then run the three checks on fresh evidence.
+
+    Event 1098 counts from ``since`` (default: the start of the settle time).
+    """
+    since = since or host.now()
     host.sleep(settle_s)
     return Verification(method=method, checks=[_account(host), _prt(host, host.now()),
                                                _no_new_1098(host, since)])
