@@ -134,3 +134,17 @@ def test_duplicate_names_in_zip_are_refused(tmp_path):
         opened.writestr("b/cmdkey_list.txt", "y")
     with pytest.raises(BadInput, match="two members"):
         bundle.load(archive)
+
+
+def test_a_bundle_written_by_collect_still_loads(fixture_bytes, tmp_path):
+    archive = tmp_path / "collected_pc0001.zip"
+    archive.write_bytes(fixture_bytes("bundles/collected_pc0001.zip"))
+    loaded = bundle.load(archive)
+    assert loaded.problems == []
+    assert loaded.manifest.host_name == "PC-0001" and loaded.manifest.windows_build is None
+    statuses = {run.name: run.status for run in loaded.manifest.collectors}
+    assert statuses["cmdkey"] == "failed" and statuses["onedrive"] == "ok"
+    assert loaded.evidence.network.tls12_enabled is False
+    assert loaded.evidence.network.winhttp.bypass_list == ["<local>"]
+    assert [c.credential_class for c in loaded.evidence.credentials.credentials] == ["office"]
+    assert loaded.evidence.dsregcmd.join_type == "hybrid-joined"

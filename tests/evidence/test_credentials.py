@@ -137,3 +137,12 @@ def test_cmdkey_arbitrary_body_parses_or_raises_parse_error(text):
 def test_json_arbitrary_text_parses_or_raises_parse_error(text):
     with contextlib.suppress(ParseError):
         credentials.parse_json(text)
+
+
+def test_collected_api_listing(fixture_bytes):
+    listed = credentials.parse_json(fixture_bytes("credentials/api_listing.json"))
+    assert [(c.credential_class, c.deletable) for c in listed.credentials] == [
+        ("office", True), ("onedrive-business", True), ("teams", False),
+        ("msa-consumer", False), ("other", False)]
+    assert listed.credentials[1].last_written == datetime(2026, 11, 20, 7, 45, 30, tzinfo=UTC)
+    assert listed.credentials[3].comment == "PersistedCredential"

@@ -69,7 +69,7 @@ class Credential(BaseModel):
     @property
     def deletable(self) -> bool:
         """Whether the fix may delete it (allow-listed class, generic type)."""
-        return self.credential_class in DELETABLE and self.type in (CredType.GENERIC, None)
+        return self.credential_class in DELETABLE and self.type == CredType.GENERIC
 
 
 class CredentialList(BaseModel):
