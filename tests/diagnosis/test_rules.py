@@ -119,3 +119,11 @@ def test_several_identities(scenarios):
     assert {"identity.several-office-identities", "identity.office-wam-disabled",
             "onedrive.several-business-accounts", "cred.several-office-users"} <= ids(found)
     assert_cited(folder, found)
+
+
+def test_expired_prt_and_device_certificate(scenarios):
+    status = dsreg_parser.parse((scenarios / "healthy" / "dsregcmd_status.txt").read_bytes())
+    later = datetime(2034, 6, 1, tzinfo=UTC)
+    found = dsregcmd.findings(status, context(now=later))
+    assert {"dsreg.prt-expired", "dsreg.device-cert-expired", "dsreg.prt-stale"} <= ids(found)
+    assert_cited(scenarios / "healthy", found)

@@ -14,8 +14,8 @@ JOINED = ("entra-joined", "hybrid-joined")
 def findings(status: DsregStatus, context: RuleContext) -> list[Finding]:
     """Every dsregcmd finding, the join type first."""
     found = [_join(status)]
-    for rule in (_device_id_missing, _device_auth, _prt_missing, _prt_stale, _recovery, _key_sign,
-                 _wam_default, _dual_state, _registration):
+    for rule in (_device_id_missing, _device_auth, _certificate, _prt_missing, _prt_stale,
+                 _prt_expired, _recovery, _key_sign, _wam_default, _dual_state, _registration):
         found.extend(rule(status, context))
     found.extend(_prt_diagnostics(d, context) for d in status.prt.diagnostics)
     return found
@@ -78,6 +78,30 @@ def _prt_stale(status: DsregStatus, context: RuleContext) -> list[Finding]:
         title=(f"The PRT was last renewed {age:.1f} h before the capture "
                f"(renewal is due every {PRT_MAX_AGE_HOURS:g} h)"),
         evidence=_sso(status, "AzureAdPrtUpdateTime"), weights={"device-registration": 0.5},
+    )]
+
+
+def _prt_expired(status: DsregStatus, context: RuleContext) -> list[Finding]:
+    expiry = status.prt.expiry_time
+    if context.now is None or status.prt.azure_ad_prt is not True or expiry is None \
+            or expiry >= context.now:
+        return []
+    return [Finding(
+        id="dsreg.prt-expired", severity="error", source=SOURCE,
+        title=f"The PRT expired at {expiry:%Y-%m-%d %H:%M} UTC, before the capture",
+        evidence=_sso(status, "AzureAdPrtExpiryTime"), weights={"device-registration": 0.7},
+    )]
+
+
+def _certificate(status: DsregStatus, context: RuleContext) -> list[Finding]:
+    valid_to = status.health.certificate_valid_to
+    if context.now is None or valid_to is None or valid_to >= context.now:
+        return []
+    return [Finding(
+        id="dsreg.device-cert-expired", severity="error", source=SOURCE,
+        title=f"The device certificate expired at {valid_to:%Y-%m-%d %H:%M} UTC",
+        evidence=_cite(status, ("Device Details", "DeviceCertificateValidity")),
+        weights={"device-registration": 0.8},
     )]
 
 
