@@ -40,15 +40,15 @@ def _narrator(enabled: bool) -> Narrator:
 
 
 def _print_report(report: FixReport) -> None:
-    table = Table(title=f"odfix fix — {report.cause} on a {report.join_type} PC", box=None)
-    for column in ("step", "title", "status", "what"):
-        table.add_column(column, overflow="fold")
+    """Each step with its status, then each change or observation on its own unwrapped line."""
+    if report.steps:
+        console.rule(f"odfix fix — {report.cause} on a {report.join_type} PC")
     for step in report.steps:
         style = STATUS_STYLE.get(step.status, "")
-        table.add_row(step.id, escape(step.title), f"[{style}]{step.status}[/]",
-                      escape("\n".join(step.notes)))
-    if report.steps:
-        console.print(table)
+        console.print(f"[{style}]{step.status:>11}[/]  {step.id}  {escape(step.title)}",
+                      soft_wrap=True)
+        for note in step.notes:
+            console.print(f"{'':>13}  {escape(note)}", soft_wrap=True)
     verdict = "healthy" if report.healthy else f"exit {report.exit_code}"
     console.print(f"[bold]{verdict}[/]: {escape(report.reason)}", soft_wrap=True)
     if report.run_id:
@@ -59,15 +59,15 @@ def _sim_path(scenario: str) -> Path:
     return data_dir() / "sim" / f"{scenario}.json"
 
 
-def _simulated(scenario: str, resume: bool) -> Host:
+def _simulated(scenario: str, resume: bool) -> tuple[Host, str]:
+    """The simulated PC (the saved one when resuming) and the code on the scenario's ticket."""
     from odfix.hosts.simulated import SimulatedHost, build_host, load_scenario
 
     spec = load_scenario(scenario)
     saved = _sim_path(scenario)
     if resume and saved.exists():
-        return SimulatedHost.load(saved)
-    folder = data_dir() / "sim" / scenario
-    return build_host(spec, folder)
+        return SimulatedHost.load(saved), spec.error_code
+    return build_host(spec, data_dir() / "sim" / scenario), spec.error_code
 
 
 def _real_host() -> Host:
@@ -88,11 +88,17 @@ def fix(
         False, "--allow-unjoin", help="Allow Method 2 to unjoin an Entra joined PC."),
     simulate: str | None = typer.Option(
         None, "--simulate", metavar="SCENARIO", help="Run on the simulated PC."),
-    error_code: str | None = typer.Option(None, "--error-code", help="The code the user saw."),
+    error_code: str | None = typer.Option(
+        None, "--error-code", help="The code the user saw (default with --simulate: the "
+        "scenario's ticket)."),
     json_output: bool = typer.Option(False, "--json", help="One JSON line (<= 2,048 chars)."),
 ) -> None:
     """Fix the 0x8004de40 family: diagnose, then run the guide's methods and verify each."""
-    host = _simulated(simulate, resume) if simulate else _real_host()
+    if simulate:
+        host, ticket_code = _simulated(simulate, resume)
+        error_code = error_code or ticket_code
+    else:
+        host = _real_host()
     person: Any = None
     if not yes:
         if simulate:
@@ -191,7 +197,7 @@ def demo(
         if not json_output:
             console.rule(f"[bold]odfix demo — {scenario}")
             console.print(escape(spec.summary), soft_wrap=True)
-        options = FixOptions(apply=True, allow_unjoin=False,
+        options = FixOptions(apply=True, error_code=spec.error_code,
                              resume_argv=["odfix", "fix", "--resume", "--apply"])
         reports = rehearse(host, options, Journal(base / "journal.jsonl"), narrate=narrate)
         untouched = _folder_digest(host.onedrive_folder()) == before
