@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "odfix.commands.guide",
     "odfix.commands.diagnose",
     "odfix.commands.collect",
+    "odfix.commands.fix",
 )
 
 app = typer.Typer(
