@@ -1,0 +1,321 @@
+"""Tenant-wide analysis of loaded sign-ins: classify, rank, recur, correlate, detect clones."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+
+from odfix.tenant import apps
+from odfix.tenant.directory import (
+    Policy,
+    load_audits,
+    load_devices,
+    load_policies,
+    load_users,
+    require_file,
+)
+from odfix.tenant.load import LoadReport, connect, insert_rows, load_signins
+from odfix.tenant.recurrence import Recurrence, recurrences
+from odfix.tenant.schema import lit
+
+if TYPE_CHECKING:
+    import duckdb
+
+#: Guide methods (docs/interfaces.md) or tenant-admin actions, per failure category.
+CATEGORY_PLAN: dict[str, tuple[str, ...]] = {
+    "password-change": ("credential-cleanup", "reconnect-work-account"),
+    "sign-in-frequency": ("reconnect-work-account",),
+    "inactivity": ("reconnect-work-account",),
+    "interaction-required": ("reconnect-work-account",),
+    "device": ("dsregcmd-leave-join",),
+    "ca-block": ("tenant-admin:review-conditional-access",),
+    "network": ("connectivity-checks",),
+    "identity-cache": ("clear-office-identity", "wam-signout"),
+    "account-license": ("tenant-admin:review-account",),
+    "unknown": ("credential-cleanup",),
+}
+
+
+class Options(BaseModel):
+    """Knobs of the analysis (defaults documented in docs/tenant.md)."""
+
+    password_window_hours: float = 72.0
+    clone_minutes: float = 60.0
+    timeline_users: list[str] = []
+    timeline_top: int = 5
+
+
+class TimelineEvent(BaseModel):
+    at: datetime
+    app: str | None
+    error_code: int
+    category: str
+    interactive: bool | None
+    device: str | None
+
+
+class UserFinding(BaseModel):
+    upn: str
+    user_id: str | None
+    signins: int
+    failures: int
+    onedrive_failures: int
+    categories: dict[str, int]
+    first_failure: datetime
+    last_failure: datetime
+    recurrence: Recurrence | None
+    password_change_correlated: bool
+    password_changed_at: datetime | None
+    cloned_devices: list[str]
+    recommended: list[str]
+
+
+class ClonedDevice(BaseModel):
+    device_id: str
+    device_names: list[str]
+    device_ids: list[str]
+    users: list[str]
+    evidence: str  # "sign-ins" | "device-objects"
+
+
+class PolicyImpact(BaseModel):
+    id: str
+    name: str
+    sign_in_frequency_hours: float | None
+    state: str
+    grant_controls: list[str]
+    targets_onedrive: bool | None
+    affected_users: int
+    failures: int
+
+
+class DayCount(BaseModel):
+    day: datetime
+    category: str
+    failures: int
+
+
+class Summary(BaseModel):
+    signins: int
+    failures: int
+    users: int
+    affected_users: int
+    files: int
+    malformed: int
+    start: datetime | None
+    end: datetime | None
+
+
+class Analysis(BaseModel):
+    """Everything ``odfix signins analyze`` reports (its ``--json`` document)."""
+
+    summary: Summary
+    users: list[UserFinding]
+    cloned_devices: list[ClonedDevice]
+    policies: list[PolicyImpact]
+    failures_by_day: list[DayCount]
+    timelines: dict[str, list[TimelineEvent]]
+    load: LoadReport
+
+
+def catalog_categories() -> dict[int, str]:
+    """AADSTS code -> guide category from the packaged error-code catalog."""
+    from odfix.guide.codes import load_catalog
+
+    return dict(load_catalog().aadsts_categories())
+
+
+def run(files: Sequence[Path], *, users: Path | None = None, audits: Path | None = None,
+        policies: Path | None = None, devices: Path | None = None,
+        categories: dict[int, str] | None = None, options: Options | None = None) -> Analysis:
+    """Load every input and analyse it (the whole ``analyze`` command minus rendering)."""
+    for path, what in ((users, "users"), (audits, "audits"), (policies, "policies"),
+                       (devices, "devices")):
+        require_file(path, what)
+    con = connect()
+    report = load_signins(con, files)
+    if len(report.files) > 1:
+        con.execute("DELETE FROM signins WHERE rowid NOT IN "
+                    "(SELECT min(rowid) FROM signins GROUP BY id)").fetchall()
+    if users:
+        load_users(con, users, report)
+    if audits:
+        load_audits(con, audits, report)
+    if devices:
+        load_devices(con, devices, report)
+    found = load_policies(policies, report) if policies else []
+    return analyze(con, report, found, categories if categories is not None
+                   else catalog_categories(), options or Options())
+
+
+def analyze(con: "duckdb.DuckDBPyConnection", report: LoadReport, policies: list[Policy],
+            categories: dict[int, str], options: Options) -> Analysis:
+    """Run the analysis over the loaded tables (``signins`` and optional directory tables)."""
+    insert_rows(con, "codes", "code INTEGER, category VARCHAR", sorted(categories.items()))
+    od_apps = ", ".join(lit(a) for a in sorted(apps.ONEDRIVE_CLIENT_APPS))
+    od_res = ", ".join(lit(r) for r in sorted(apps.ONEDRIVE_RESOURCES))
+    con.execute(f"""CREATE OR REPLACE TABLE failures AS
+        SELECT s.created_at, s.upn, s.user_id, s.app_id, s.app_name, s.error_code,
+               s.interactive, s.device_name, s.ca,
+               coalesce(c.category, 'unknown') AS category,
+               coalesce(s.app_id IN ({od_apps}) OR s.resource_id IN ({od_res}), false) AS onedrive
+        FROM signins s LEFT JOIN codes c ON c.code = s.error_code
+        WHERE s.error_code <> 0""").fetchall()
+    totals = dict(con.execute("SELECT upn, count(*) FROM signins GROUP BY upn").fetchall())
+    per_user = con.execute("""
+        SELECT upn, any_value(user_id), count(*), count(*) FILTER (WHERE onedrive),
+               min(created_at), max(created_at)
+        FROM failures GROUP BY upn""").fetchall()
+    cats: dict[str, dict[str, int]] = {}
+    for upn, category, n in con.execute(
+            "SELECT upn, category, count(*) FROM failures GROUP BY ALL ORDER BY 3 DESC").fetchall():
+        cats.setdefault(upn, {})[category] = int(n)
+    user_ids = {r[0]: r[1] for r in per_user}
+    recur = recurrences(con, policies, user_ids)
+    changed = _password_changes(con, options.password_window_hours)
+    clones = _clones(con, options.clone_minutes)
+    on_clone: dict[str, list[str]] = {}
+    for clone in clones:
+        for upn in clone.users:
+            on_clone.setdefault(upn, []).append(clone.device_id)
+    names = {p.id: p.name for p in policies}
+    findings = []
+    for upn, uid, n, od, first, last in per_user:
+        rec = recur.get(upn)
+        findings.append(UserFinding(
+            upn=upn, user_id=uid, signins=int(totals.get(upn, n)), failures=int(n),
+            onedrive_failures=int(od), categories=cats.get(upn, {}),
+            first_failure=first, last_failure=last, recurrence=rec,
+            password_change_correlated=upn in changed, password_changed_at=changed.get(upn),
+            cloned_devices=on_clone.get(upn, []),
+            recommended=recommend(cats.get(upn, {}), rec, upn in changed, on_clone.get(upn, []),
+                                  names)))
+    findings.sort(key=lambda f: (-f.onedrive_failures, -f.failures, f.upn))
+    picked = options.timeline_users or [f.upn for f in findings
+                                        if f.recurrence][:options.timeline_top]
+    return Analysis(
+        summary=_summary(con, report, len(findings)), users=findings, cloned_devices=clones,
+        policies=_impact(con, policies, findings), failures_by_day=_by_day(con),
+        timelines={u.lower(): timeline(con, u) for u in picked}, load=report)
+
+
+def recommend(categories: dict[str, int], rec: Recurrence | None, password: bool,
+              clones: list[str], names: dict[str, str]) -> list[str]:
+    """Ordered guide method ids and ``tenant-admin:`` actions for one user."""
+    out: list[str] = []
+    if password:
+        out += CATEGORY_PLAN["password-change"]
+    if rec is not None:
+        out += [f"tenant-admin:review-policy:{pid}" for pid in rec.policy_ids]
+        if not rec.policy_ids and rec.category == "sign-in-frequency":
+            out.append("tenant-admin:review-sign-in-frequency")
+    for device in clones:
+        out += ["dsregcmd-leave-join", f"tenant-admin:review-cloned-device:{device}"]
+    for category in categories:  # most frequent first
+        out += CATEGORY_PLAN.get(category, CATEGORY_PLAN["unknown"])
+    return list(dict.fromkeys(out))
+
+
+def describe(action: str, names: dict[str, str]) -> str:
+    """Human text for a recommendation id (method ids are shown as they are)."""
+    if action.startswith("tenant-admin:review-policy:"):
+        pid = action.rsplit(":", 1)[1]
+        return f"tenant admin: review policy {names.get(pid, pid)}"
+    if action.startswith("tenant-admin:review-cloned-device:"):
+        return f"tenant admin: review cloned device {action.rsplit(':', 1)[1]}"
+    if action.startswith("tenant-admin:"):
+        return "tenant admin: " + action.split(":", 1)[1].replace("-", " ")
+    return action
+
+
+def _password_changes(con: "duckdb.DuckDBPyConnection", window: float) -> dict[str, datetime]:
+    tables = [t for (t,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE table_name IN ('users', 'audits')"
+    ).fetchall()]
+    if not tables:
+        return {}
+    union = " UNION ALL ".join(f"SELECT user_id, upn, changed_at FROM {t}" for t in tables)
+    rows = con.execute(f"""
+        WITH ids AS (SELECT DISTINCT user_id, upn FROM failures WHERE user_id IS NOT NULL),
+        changes AS (SELECT coalesce(c.upn, ids.upn) AS upn, c.changed_at
+                    FROM ({union}) c LEFT JOIN ids ON ids.user_id = c.user_id)
+        SELECT f.upn, max(c.changed_at) FROM failures f JOIN changes c ON c.upn = f.upn
+        WHERE f.category = 'password-change' AND f.created_at >= c.changed_at
+          AND f.created_at <= c.changed_at + INTERVAL {int(window * 60)} MINUTE
+        GROUP BY f.upn""").fetchall()
+    return {upn: at for upn, at in rows}
+
+
+def _clones(con: "duckdb.DuckDBPyConnection", minutes: float) -> list[ClonedDevice]:
+    out = [ClonedDevice(device_id=d, device_names=names, device_ids=[d], users=users,
+                        evidence="sign-ins")
+           for d, names, users in con.execute("""
+        SELECT device_id, list(DISTINCT device_name ORDER BY device_name),
+               list(DISTINCT upn ORDER BY upn)
+        FROM signins WHERE device_id IS NOT NULL AND device_name IS NOT NULL
+        GROUP BY device_id HAVING count(DISTINCT device_name) > 1
+        ORDER BY device_id""").fetchall()]
+    has_devices = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'devices'").fetchall()[0][0]
+    if has_devices:
+        for name, ids in con.execute(f"""
+            WITH d AS (SELECT lower(name) AS k, name, device_id, registered_at,
+                              lag(registered_at) OVER (PARTITION BY lower(name)
+                                                       ORDER BY registered_at) AS prev
+                       FROM devices)
+            SELECT any_value(name), list(device_id ORDER BY registered_at) FROM d
+            WHERE k IN (SELECT k FROM d
+                        WHERE registered_at - prev <= INTERVAL {int(minutes)} MINUTE)
+            GROUP BY k ORDER BY 1""").fetchall():
+            out.append(ClonedDevice(device_id=ids[0], device_names=[name], device_ids=ids,
+                                    users=[], evidence="device-objects"))
+    return out
+
+
+def _impact(con: "duckdb.DuckDBPyConnection", policies: list[Policy],
+            findings: list[UserFinding]) -> list[PolicyImpact]:
+    logged = {pid: (name, int(n)) for pid, name, n in con.execute("""
+        SELECT p.id, any_value(p.name), count(*) FROM (SELECT unnest(ca) AS p FROM failures)
+        GROUP BY p.id""").fetchall()}
+    affected: dict[str, int] = {}
+    for f in findings:
+        for pid in f.recurrence.policy_ids if f.recurrence else []:
+            affected[pid] = affected.get(pid, 0) + 1
+    out = [PolicyImpact(id=p.id, name=p.name, sign_in_frequency_hours=p.sign_in_frequency_hours,
+                        state=p.state, grant_controls=p.grant_controls,
+                        targets_onedrive=p.covers_onedrive, affected_users=affected.get(p.id, 0),
+                        failures=logged.get(p.id, ("", 0))[1]) for p in policies]
+    known = {p.id for p in policies}
+    out += [PolicyImpact(id=pid, name=name or pid, sign_in_frequency_hours=None, state="unknown",
+                         grant_controls=[], targets_onedrive=None,
+                         affected_users=affected.get(pid, 0), failures=n)
+            for pid, (name, n) in sorted(logged.items()) if pid not in known]
+    out.sort(key=lambda p: (-p.affected_users, -p.failures, p.name))
+    return out
+
+
+def _by_day(con: "duckdb.DuckDBPyConnection") -> list[DayCount]:
+    return [DayCount(day=d, category=c, failures=int(n)) for d, c, n in con.execute("""
+        SELECT date_trunc('day', created_at), category, count(*) FROM failures
+        GROUP BY ALL ORDER BY 1, 2""").fetchall()]
+
+
+def timeline(con: "duckdb.DuckDBPyConnection", upn: str) -> list[TimelineEvent]:
+    """Every sign-in of one user, failures classified, oldest first."""
+    return [TimelineEvent(at=at, app=app, error_code=code, category=cat, interactive=inter,
+                          device=dev) for at, app, code, cat, inter, dev in con.execute("""
+        SELECT s.created_at, s.app_name, s.error_code,
+               CASE WHEN s.error_code = 0 THEN 'success' ELSE coalesce(c.category, 'unknown') END,
+               s.interactive, s.device_name
+        FROM signins s LEFT JOIN codes c ON c.code = s.error_code
+        WHERE s.upn = lower(?) ORDER BY s.created_at""", [upn]).fetchall()]
+
+
+def _summary(con: "duckdb.DuckDBPyConnection", report: LoadReport, affected: int) -> Summary:
+    row = con.execute("""SELECT count(*), count(*) FILTER (WHERE error_code <> 0),
+        count(DISTINCT upn), min(created_at), max(created_at) FROM signins""").fetchall()[0]
+    return Summary(signins=int(row[0]), failures=int(row[1]), users=int(row[2]),
+                   affected_users=affected, files=len(report.files),
+                   malformed=report.malformed_count, start=row[3], end=row[4])

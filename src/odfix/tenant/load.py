@@ -1,0 +1,599 @@
+"""Load sign-in logs from any supported export into the ``signins`` table (see ``schema``).
+
+Graph documents (``{"@odata.context": ..., "value": [...]}``) and JSON arrays are never parsed
+whole: the byte range of the array is cut at record boundaries into chunks of a few tens of MB,
+each copied by the kernel into a temporary ``[...]`` file that DuckDB reads with an explicit column
+list while the next chunk is being cut. NDJSON, CSV and Parquet are read by DuckDB directly.
+"""
+
+import contextlib
+import csv
+import io
+import json
+import os
+import queue
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from odfix.errors import BadInput
+from odfix.tenant.schema import (
+    CA_LIST,
+    GRAPH_COLUMNS,
+    GRAPH_STRUCT,
+    SIGNINS_DDL,
+    ca_expr,
+    graph_select,
+    lit,
+    ts,
+)
+
+if TYPE_CHECKING:
+    import duckdb
+
+CHUNK_BYTES = 48 << 20
+MAX_LISTED = 50
+_WINDOW = 1 << 20
+_SCALAR = rb'(?:"(?:[^"\\]|\\.)*"|-?[0-9.eE+-]+|true|false|null)'
+_KEY = rb'"(?:[^"\\]|\\.)*"\s*:\s*'
+_DOC_HEAD = re.compile(rb"\A\s*\{\s*(?:" + _KEY + _SCALAR + rb"\s*,\s*)*\"value\"\s*:\s*\[")
+_DOC_TAIL = re.compile(rb"\]\s*(?:,\s*" + _KEY + _SCALAR + rb"\s*)*\}\s*\Z")
+_ARRAY_TAIL = re.compile(rb"\]\s*\Z")
+_RECORD_KEYS = ("createdDateTime", "CreatedDateTime", "TimeGenerated")
+_TRAILING_COMMA = re.compile(r",(\s*[\]}])")
+_SIGNIN_SUFFIXES = {".json", ".ndjson", ".jsonl", ".csv", ".parquet"}
+
+
+class Malformed(BaseModel):
+    """A row odfix could not use: ``line`` (1-based) when known, else ``record`` (1-based)."""
+
+    file: str
+    line: int | None = None
+    record: int | None = None
+    reason: str
+
+
+class FileLoad(BaseModel):
+    """What one input file contributed."""
+
+    file: str
+    kind: str
+    rows: int
+    malformed: int
+
+
+class LoadReport(BaseModel):
+    """Rows loaded per file and the malformed rows found (the first ``MAX_LISTED`` listed)."""
+
+    files: list[FileLoad] = []
+    malformed: list[Malformed] = []
+    malformed_count: int = 0
+    notes: list[str] = []
+
+    @property
+    def rows(self) -> int:
+        return sum(f.rows for f in self.files)
+
+    def add_malformed(self, items: Sequence[Malformed], count: int | None = None) -> None:
+        room = MAX_LISTED - len(self.malformed)
+        self.malformed.extend(items[:max(0, room)])
+        self.malformed_count += len(items) if count is None else count
+
+
+def connect() -> "duckdb.DuckDBPyConnection":
+    """An in-memory DuckDB connection in UTC with an empty ``signins`` table."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'").fetchall()
+    con.execute(SIGNINS_DDL).fetchall()
+    return con
+
+
+def expand(paths: Sequence[Path]) -> list[Path]:
+    """Files named on the command line, folders expanded to their sign-in files (sorted)."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out.extend(sorted(p for p in path.iterdir()
+                              if p.is_file() and p.suffix.lower() in _SIGNIN_SUFFIXES))
+        elif path.is_file():
+            out.append(path)
+        else:
+            raise BadInput(f"{path}: no such file or folder")
+    if not out:
+        raise BadInput("no sign-in files given (folders hold no .json/.ndjson/.csv/.parquet)")
+    return out
+
+
+def load_signins(con: "duckdb.DuckDBPyConnection", paths: Sequence[Path],
+                 chunk_bytes: int = CHUNK_BYTES) -> LoadReport:
+    """Load every file into ``signins``; malformed rows are counted, listed and dropped."""
+    report = LoadReport()
+    for path in expand(paths):
+        before = _count(con)
+        kind = _load_one(con, path, report, chunk_bytes)
+        bad = _drop_incomplete(con, path, report)
+        report.files.append(FileLoad(file=str(path), kind=kind, rows=_count(con) - before,
+                                     malformed=bad))
+    if report.rows == 0:
+        raise BadInput("no sign-ins found in " + ", ".join(f.file for f in report.files)
+                       + (f" ({report.malformed_count} malformed rows)"
+                          if report.malformed_count else " (the files are empty)"))
+    return report
+
+
+def _count(con: "duckdb.DuckDBPyConnection") -> int:
+    return int(con.execute("SELECT count(*) FROM signins").fetchall()[0][0])
+
+
+def _drop_incomplete(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport) -> int:
+    """Drop rows of ``path`` without id, time or user; list them by record number."""
+    where = f"source = {lit(str(path))} AND (id IS NULL OR created_at IS NULL OR upn IS NULL)"
+    rows = con.execute(f"""
+        WITH f AS (SELECT rowid AS r, * FROM signins WHERE source = {lit(str(path))}),
+             base AS (SELECT min(r) AS b FROM f)
+        SELECT r - b + 1, id IS NULL, created_at IS NULL, kind FROM f, base
+        WHERE id IS NULL OR created_at IS NULL OR upn IS NULL ORDER BY r""").fetchall()
+    if not rows:
+        return 0
+    items = []
+    for rec, no_id, no_time, kind in rows[:MAX_LISTED]:
+        reason = "no id" if no_id else "no valid time" if no_time else "no user"
+        line = int(rec) + 1 if kind in ("portal-csv", "log-analytics-csv") else None
+        items.append(Malformed(file=str(path), record=int(rec), line=line, reason=reason))
+    report.add_malformed(items, len(rows))
+    con.execute(f"DELETE FROM signins WHERE {where}").fetchall()
+    return len(rows)
+
+
+def _head(path: Path, size: int = 65536) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(size).removeprefix(b"\xef\xbb\xbf")
+
+
+def _load_one(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport,
+              chunk_bytes: int) -> str:
+    head = _head(path)
+    if head.startswith(b"PAR1") or path.suffix.lower() == ".parquet":
+        _load_parquet(con, path)
+        return "parquet"
+    first = head.lstrip()[:1]
+    if not first:
+        report.notes.append(f"{path}: empty file")
+        return "empty"
+    if first not in (b"{", b"["):
+        return _load_csv(con, path, report)
+    la = b'"TimeGenerated"' in head or b'"ResultType"' in head
+    kind = "log-analytics" if la else "graph"
+    if first == b"[" or _DOC_HEAD.match(head):
+        _load_array(con, path, report, kind, chunk_bytes)
+    else:
+        _load_ndjson(con, path, report, kind)
+    return kind
+
+
+# --- Graph JSON -------------------------------------------------------------------------------
+
+_LA_COLUMNS = {name: "VARCHAR" for name in (
+    "Id", "CreatedDateTime", "TimeGenerated", "UserPrincipalName", "UserId", "AppId",
+    "AppDisplayName", "ResourceIdentity", "ResourceId", "ResultType", "ResultDescription",
+    "IsInteractive", "DeviceDetail", "ConditionalAccessPolicies", "Type")}
+
+
+def _select_for(kind: str, source: str, path: Path) -> str:
+    if kind == "graph":
+        return graph_select(source, str(path), kind)
+    return _la_select(source, path, "log-analytics")
+
+
+def _read_json(files: Sequence[str], kind: str, fmt: str, extra: str = "") -> str:
+    columns = GRAPH_COLUMNS if kind == "graph" else _LA_COLUMNS
+    struct = "{" + ", ".join(f"{lit(k)}: {lit(v)}" for k, v in columns.items()) + "}"
+    names = "[" + ", ".join(lit(f) for f in files) + "]"
+    return f"read_json({names}, format='{fmt}', columns={struct}{extra})"
+
+
+def _load_ndjson(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport,
+                 kind: str) -> None:
+    import duckdb
+
+    try:
+        con.execute("INSERT INTO signins "
+                    + _select_for(kind, _read_json([str(path)], kind, "newline_delimited"),
+                                  path)).fetchall()
+        return
+    except duckdb.Error as error:
+        bad = list(_bad_json_lines(path))
+        if not bad:
+            raise BadInput(f"{path}: {str(error).splitlines()[0]}") from None
+    report.add_malformed(bad)
+    skip = {m.line for m in bad}
+    folder = _scratch_dir()
+    try:
+        clean = os.path.join(folder, "clean.ndjson")
+        with path.open("rb") as src, open(clean, "wb") as dst:
+            for number, raw in enumerate(src, 1):
+                if number not in skip:
+                    dst.write(raw)
+        con.execute("INSERT INTO signins "
+                    + _select_for(kind, _read_json([clean], kind, "newline_delimited"),
+                                  path)).fetchall()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _bad_json_lines(path: Path) -> Iterator[Malformed]:
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            text = raw.strip().removeprefix(b"\xef\xbb\xbf")
+            if not text:
+                continue
+            try:
+                value = json.loads(text)
+            except ValueError as error:
+                yield Malformed(file=str(path), line=number, reason=f"invalid JSON: {error}")
+                continue
+            if not isinstance(value, dict):
+                yield Malformed(file=str(path), line=number, reason="not a JSON object")
+
+
+def array_span(path: Path) -> tuple[int, int]:
+    """Byte offsets just inside the record array of a Graph document or JSON array file."""
+    size = path.stat().st_size
+    head = path.open("rb").read(65536) if size else b""
+    bom = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    body = head[bom:]
+    match = _DOC_HEAD.match(body)
+    tail_re = _DOC_TAIL
+    if match is None:
+        stripped = body.lstrip()
+        if not stripped.startswith(b"["):
+            raise BadInput(f"{path}: not a Graph document or JSON array")
+        start = bom + len(body) - len(stripped) + 1
+        tail_re = _ARRAY_TAIL
+    else:
+        start = bom + match.end()
+    with path.open("rb") as fh:
+        fh.seek(max(0, size - 65536))
+        tail = fh.read()
+    ends = [m.start() for m in re.finditer(rb"\]", tail) if tail_re.match(tail, m.start())]
+    if not ends:
+        raise BadInput(f"{path}: the record array is not closed (truncated file?)")
+    end = size - len(tail) + ends[-1]
+    return start, max(start, end)
+
+
+def _boundary(fd: int, at: int, end: int) -> int | None:
+    """Offset of the comma between two records at or after ``at`` (None when there is none)."""
+    decoder = json.JSONDecoder()
+    while at < end:
+        window = os.pread(fd, min(_WINDOW, end - at), at)
+        i = 0
+        while (i := window.find(b"{", i + 1)) > 0:
+            j = i - 1
+            while j > 0 and window[j] in b" \t\r\n":
+                j -= 1
+            if window[j] != ord(","):
+                continue
+            try:
+                value, _ = decoder.raw_decode(window[i:].decode("utf-8", "replace"))
+            except ValueError:
+                continue
+            if isinstance(value, dict) and any(k in value for k in _RECORD_KEYS):
+                return at + j
+        at += max(1, len(window) - 65536)
+        if len(window) < _WINDOW:
+            break
+    return None
+
+
+def spans(path: Path, chunk_bytes: int) -> list[tuple[int, int]]:
+    """The record array of ``path`` cut at record boundaries into ranges of ~``chunk_bytes``."""
+    start, end = array_span(path)
+    out: list[tuple[int, int]] = []
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        pos = start
+        while end - pos > chunk_bytes:
+            cut = _boundary(fd, pos + chunk_bytes, end)
+            if cut is None:
+                break
+            out.append((pos, cut))
+            pos = cut + 1
+    finally:
+        os.close(fd)
+    out.append((pos, end))
+    return out
+
+
+def _copy_range(src: int, dst: int, start: int, stop: int) -> None:
+    offset = start
+    while offset < stop:
+        try:
+            sent = os.sendfile(dst, src, offset, min(stop - offset, 1 << 26))
+        except (AttributeError, OSError):
+            sent = os.write(dst, os.pread(src, min(stop - offset, 1 << 24), offset))
+        if sent <= 0:
+            raise BadInput(f"read failed at byte {offset}")
+        offset += sent
+
+
+def _scratch_dir() -> str:
+    shm = "/dev/shm"
+    root = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+    return tempfile.mkdtemp(prefix="odfix-", dir=root)
+
+
+def _produce(path: Path, ranges: list[tuple[int, int]], folder: str,
+             out: "queue.Queue[tuple[int, str] | BaseException | None]") -> None:
+    try:
+        src = os.open(path, os.O_RDONLY)
+        try:
+            for n, (a, b) in enumerate(ranges):
+                name = os.path.join(folder, f"chunk{n:05d}.json")
+                dst = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                try:
+                    os.write(dst, b"[")
+                    _copy_range(src, dst, a, b)
+                    os.write(dst, b"]")
+                finally:
+                    os.close(dst)
+                out.put((n, name))
+        finally:
+            os.close(src)
+        out.put(None)
+    except BaseException as error:  # handed to the consumer, which re-raises it
+        out.put(error)
+
+
+def _load_array(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport, kind: str,
+                chunk_bytes: int) -> None:
+    import duckdb
+
+    ranges = spans(path, chunk_bytes)
+    folder = _scratch_dir()
+    ready: queue.Queue[tuple[int, str] | BaseException | None] = queue.Queue(maxsize=2)
+    worker = threading.Thread(target=_produce, args=(path, ranges, folder, ready), daemon=True)
+    worker.start()
+    threads = os.cpu_count() or 1
+    try:
+        done = False
+        while not done:
+            batch: list[tuple[int, str]] = []
+            item = ready.get()
+            while True:
+                if isinstance(item, BaseException):
+                    raise item
+                if item is None:
+                    done = True
+                    break
+                batch.append(item)
+                if len(batch) >= threads:
+                    break
+                try:
+                    item = ready.get_nowait()
+                except queue.Empty:
+                    break
+            if not batch:
+                continue
+            try:
+                source = _read_json([name for _, name in batch], kind, "array")
+                con.execute("INSERT INTO signins " + _select_for(kind, source, path)).fetchall()
+            except duckdb.Error:
+                for n, name in batch:
+                    _load_chunk_slowly(con, path, ranges[n], name, report, kind)
+            for _, name in batch:
+                os.unlink(name)
+    finally:
+        while worker.is_alive():
+            with contextlib.suppress(queue.Empty):
+                ready.get(timeout=0.1)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _load_chunk_slowly(con: "duckdb.DuckDBPyConnection", path: Path, span: tuple[int, int],
+                       chunk: str, report: LoadReport, kind: str) -> None:
+    """A chunk DuckDB rejected: repair trailing commas, else report where the JSON breaks."""
+    import duckdb
+
+    text = Path(chunk).read_text(encoding="utf-8", errors="replace")
+    try:
+        records = json.loads(text)
+    except ValueError as error:
+        try:
+            records = json.loads(_TRAILING_COMMA.sub(r"\1", text))
+        except ValueError:
+            line = _line_at(path, span[0]) + text.count("\n", 0, getattr(error, "pos", 0))
+            report.add_malformed([Malformed(file=str(path), line=line,
+                                            reason=f"invalid JSON ({error}); rest of chunk "
+                                                   "skipped")])
+            return
+        report.notes.append(f"{path}: repaired trailing commas (as in Microsoft's own samples)")
+    good = [r for r in records if isinstance(r, dict)]
+    if len(good) < len(records):
+        report.add_malformed([Malformed(file=str(path), reason="array item is not an object")],
+                             len(records) - len(good))
+    Path(chunk).write_text("\n".join(json.dumps(r) for r in good), encoding="utf-8")
+    try:
+        source = _read_json([chunk], kind, "newline_delimited")
+        con.execute("INSERT INTO signins " + _select_for(kind, source, path)).fetchall()
+    except duckdb.Error as error:
+        raise BadInput(f"{path}: {str(error).splitlines()[0]}") from None
+
+
+def _line_at(path: Path, offset: int) -> int:
+    """1-based line number of byte ``offset`` (only used on the error path)."""
+    count, pos = 1, 0
+    with path.open("rb") as fh:
+        while pos < offset:
+            block = fh.read(min(1 << 24, offset - pos))
+            if not block:
+                break
+            count += block.count(b"\n")
+            pos += len(block)
+    return count
+
+
+# --- Parquet from ``odfix signins pull`` ------------------------------------------------------
+
+def _load_parquet(con: "duckdb.DuckDBPyConnection", path: Path) -> None:
+    source = f"""(SELECT * REPLACE (coalesce(signInEventTypes, [event_type]) AS signInEventTypes)
+        FROM (SELECT unnest(CASE WHEN json_valid(raw)
+                                 THEN try_cast(raw::JSON AS {GRAPH_STRUCT}) END),
+                     event_type
+              FROM read_parquet({lit(str(path))})))"""
+    con.execute("INSERT INTO signins " + graph_select(source, str(path), "parquet")).fetchall()
+
+
+# --- Log Analytics (JSON or CSV) and portal CSV -----------------------------------------------
+
+def _la_select(source: str, path: Path, kind: str) -> str:
+    return _mapped_select(source, path, kind, map_headers(list(_LA_COLUMNS)))
+
+
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("requestid", "id"),
+    "created": ("createddatetime", "dateutc", "createddateutc", "date", "timegenerated"),
+    "upn": ("userprincipalname", "username", "upn"),
+    "user_id": ("userid",),
+    "app_id": ("applicationid", "appid"),
+    "app_name": ("application", "appdisplayname", "applicationname"),
+    "resource_id": ("resourceid", "resourceidentity"),
+    "error_code": ("signinerrorcode", "errorcode", "resulttype"),
+    "failure_reason": ("failurereason", "resultdescription"),
+    "status": ("status",),
+    "interactive": ("isinteractive",),
+    "device_id": ("deviceid",),
+    "device_name": ("devicename", "device", "devicedisplayname"),
+    "device_os": ("operatingsystem",),
+    "trust_type": ("jointype", "trusttype"),
+    "device_detail": ("devicedetail",),
+    "ca_policies": ("conditionalaccesspolicies",),
+    "table": ("type",),
+}
+
+
+def header_key(name: str) -> str:
+    """A header reduced to lower-case letters and digits, without a ``[UTC]`` suffix."""
+    return re.sub(r"[^a-z0-9]", "", name.lower().replace("[utc]", ""))
+
+
+def map_headers(headers: Sequence[str]) -> dict[str, str]:
+    """Canonical field -> quoted source column, for the aliases found among ``headers``."""
+    keys = {header_key(h): h for h in reversed(headers)}
+    found: dict[str, str] = {}
+    for field, aliases in _ALIASES.items():
+        for alias in aliases:
+            if alias in keys:
+                found[field] = '"' + keys[alias].replace('"', '""') + '"'
+                break
+    return found
+
+
+def _mapped_select(source: str, path: Path, kind: str, cols: dict[str, str]) -> str:
+    """SELECT mapping aliased export columns (``map_headers``) onto the ``signins`` columns."""
+
+    def col(name: str) -> str:
+        return cols.get(name, "NULL")
+
+    detail = col("device_detail")
+
+    def device(field: str, key: str) -> str:
+        inner = f"json_extract_string(CASE WHEN json_valid({detail}) THEN {detail} END, '$.{key}')"
+        return f"coalesce({col(field)}, {inner})" if detail != "NULL" else col(field)
+
+    code = f"try_cast({col('error_code')} AS INTEGER)"
+    status = f"lower({col('status')})"
+    hint = header_key(path.name)
+    interactive = ("false" if "noninteractive" in hint else "true" if "interactive" in hint
+                   else f"{col('table')} = 'SigninLogs'")
+    policies = col("ca_policies")
+    ca = (ca_expr(f"CASE WHEN json_valid({policies}) "
+                  f"THEN try_cast({policies}::JSON AS {CA_LIST}) END")
+          if policies != "NULL" else "NULL")
+    return f"""
+    SELECT {col('id')}, {ts(col('created'))}, lower({col('upn')}), {col('user_id')},
+        {col('app_id')}, {col('app_name')}, {col('resource_id')},
+        coalesce({code}, CASE WHEN {status} IN ('success', 'succeeded') OR {status} IS NULL
+                              THEN 0 ELSE -1 END),
+        {col('failure_reason')},
+        coalesce(try_cast({col('interactive')} AS BOOLEAN), {interactive}),
+        nullif({device('device_id', 'deviceId')}, ''),
+        nullif({device('device_name', 'displayName')}, ''),
+        {device('device_os', 'operatingSystem')}, {device('trust_type', 'trustType')},
+        {ca}, {lit(str(path))}, '{kind}'
+    FROM {source}"""
+
+
+def _load_csv(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport) -> str:
+    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
+        headers = next(csv.reader(io.StringIO(fh.readline())), [])
+    fields = map_headers(headers)
+    if "created" not in fields or "upn" not in fields:
+        raise BadInput(f"{path}: not a sign-in export (no date or user column among "
+                       f"{len(headers)} columns)")
+    la = "resulttype" in {header_key(h) for h in headers}
+    kind = "log-analytics-csv" if la else "portal-csv"
+    con.execute("DROP TABLE IF EXISTS odfix_rejects; "
+                "DROP TABLE IF EXISTS odfix_reject_scans").fetchall()
+    source = (f"read_csv({lit(str(path))}, header=true, all_varchar=true, ignore_errors=true, "
+              "store_rejects=true, rejects_table='odfix_rejects', "
+              "rejects_scan='odfix_reject_scans')")
+    con.execute("INSERT INTO signins " + _mapped_select(source, path, kind, fields)).fetchall()
+    rejects = con.execute("SELECT line, error_message FROM odfix_rejects ORDER BY line").fetchall()
+    report.add_malformed([Malformed(file=str(path), line=int(line),
+                                    reason=str(msg).splitlines()[0][:120])
+                          for line, msg in rejects])
+    return kind
+
+
+# --- Companion Graph collections: users, directory audits, CA policies, devices ---------------
+
+def graph_objects(path: Path) -> list[dict[str, Any]]:
+    """The objects of a Graph collection file: ``{"value": [...]}``, a JSON array or NDJSON."""
+    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    if not text.strip():
+        raise BadInput(f"{path}: empty file")
+    try:
+        doc: Any = json.loads(text)
+    except ValueError:
+        try:
+            doc = json.loads(_TRAILING_COMMA.sub(r"\1", text))
+        except ValueError:
+            doc = [_ndjson_line(path, n, line) for n, line in enumerate(text.splitlines(), 1)
+                   if line.strip()]
+    if isinstance(doc, dict):
+        doc = doc.get("value", [doc])
+    if not isinstance(doc, list):
+        raise BadInput(f"{path}: expected a Graph collection (an object with \"value\")")
+    return [item for item in doc if isinstance(item, dict)]
+
+
+def _ndjson_line(path: Path, number: int, line: str) -> Any:
+    try:
+        return json.loads(line)
+    except ValueError as error:
+        raise BadInput(f"{path}:{number}: invalid JSON ({error})") from None
+
+
+def insert_rows(con: "duckdb.DuckDBPyConnection", table: str, ddl: str,
+                rows: Sequence[tuple[Any, ...]]) -> None:
+    """Create ``table`` from ``ddl`` and bulk-insert ``rows`` through Arrow."""
+    import pyarrow as pa
+
+    con.execute(f"CREATE OR REPLACE TABLE {table} ({ddl})").fetchall()
+    if not rows:
+        return
+    names = [c.strip().split()[0] for c in ddl.split(",")]
+    arrow = pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
+    con.register("odfix_rows", arrow)
+    con.execute(f"INSERT INTO {table} SELECT * FROM odfix_rows").fetchall()
+    con.unregister("odfix_rows")
+

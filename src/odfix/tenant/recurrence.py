@@ -1,0 +1,110 @@
+"""Per-user cadence of failures (e.g. every ~24 h) and the CA policies that explain it.
+
+Failures of one user and category closer than an hour are one episode; the gaps between episode
+starts give the period (their median) and the confidence: the share of gaps within 10 % of a
+multiple of the period (a missed day is still on cadence), scaled down below six gaps.
+"""
+
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+
+from odfix.tenant.directory import Policy
+
+if TYPE_CHECKING:
+    import duckdb
+
+MIN_GAPS = 3
+MIN_CONFIDENCE = 0.6
+EPISODE_HOURS = 1.0
+
+#: Categories a sign-in-frequency (session) policy explains; the rest need grant controls.
+_SESSION_CATEGORIES = {"sign-in-frequency", "interaction-required", "inactivity"}
+_GRANT_CATEGORIES = {"ca-block": {"block"}, "device": {"compliantDevice", "domainJoinedDevice"}}
+
+
+class Recurrence(BaseModel):
+    """A user's failure cadence (the ``--json`` contract: period_hours, confidence, policy_ids)."""
+
+    period_hours: float
+    confidence: float
+    policy_ids: list[str]
+    category: str
+    episodes: int
+
+
+def cadences(con: "duckdb.DuckDBPyConnection") -> dict[str, tuple[str, float, float, int]]:
+    """upn -> (category, period hours, confidence, episodes) for users with a cadence."""
+    rows = con.execute(f"""
+        WITH ep AS (
+            SELECT upn, category, created_at,
+                   lag(created_at) OVER (PARTITION BY upn, category ORDER BY created_at) AS prev
+            FROM failures),
+        starts AS (
+            SELECT upn, category, created_at FROM ep
+            WHERE prev IS NULL OR created_at - prev > INTERVAL {EPISODE_HOURS * 60:.0f} MINUTE),
+        gaps AS (
+            SELECT upn, category, epoch(created_at - lag(created_at) OVER
+                       (PARTITION BY upn, category ORDER BY created_at)) / 3600.0 AS h
+            FROM starts),
+        stats AS (
+            SELECT upn, category, median(h) AS period, list(h) AS hs, count(*) AS n
+            FROM gaps WHERE h IS NOT NULL GROUP BY ALL HAVING count(*) >= {MIN_GAPS}),
+        scored AS (
+            SELECT upn, category, period, n,
+                   len(list_filter(hs, lambda x: abs(x - period * greatest(1, round(x / period)))
+                                   <= greatest(0.1 * period, 0.25))) / n
+                   * least(1.0, n / 6.0) AS confidence
+            FROM stats WHERE period >= 1)
+        SELECT upn, arg_max(category, confidence), arg_max(period, confidence),
+               max(confidence), arg_max(n, confidence) + 1
+        FROM scored WHERE confidence >= {MIN_CONFIDENCE} GROUP BY upn""").fetchall()
+    return {r[0]: (r[1], float(r[2]), float(r[3]), int(r[4])) for r in rows}
+
+
+def logged_policies(con: "duckdb.DuckDBPyConnection",
+                    found: dict[str, tuple[str, float, float, int]]) -> dict[str, list[str]]:
+    """upn -> ids of CA policies the logs show enforcing on that user's recurring failures."""
+    if not found:
+        return {}
+    con.execute("CREATE OR REPLACE TEMP TABLE recurring (upn VARCHAR, category VARCHAR)").fetchall()
+    con.executemany("INSERT INTO recurring VALUES (?, ?)",
+                    [(u, c[0]) for u, c in found.items()]).fetchall()
+    rows = con.execute("""
+        SELECT upn, p.id, count(*) AS n FROM (
+            SELECT f.upn, unnest(f.ca) AS p FROM failures f
+            JOIN recurring r ON r.upn = f.upn AND r.category = f.category)
+        WHERE p.sif OR p.result IN ('failure', 'reportOnlyFailure')
+        GROUP BY ALL ORDER BY upn, n DESC""").fetchall()
+    out: dict[str, list[str]] = {}
+    for upn, pid, _ in rows:
+        out.setdefault(upn, []).append(pid)
+    return out
+
+
+def explaining(policy: Policy, category: str, period: float, user_id: str | None) -> bool:
+    """Whether an enforced ``policy`` can explain a ``period``-hour cadence of ``category``."""
+    if policy.state != "enabled" or policy.scope_for(user_id) is None:
+        return False
+    if not policy.covers_onedrive:
+        return False
+    if category in _SESSION_CATEGORIES and policy.sign_in_frequency_hours:
+        sif = policy.sign_in_frequency_hours
+        return abs(period - sif) <= 0.25 * sif
+    wanted = _GRANT_CATEGORIES.get(category)
+    return bool(wanted and wanted.intersection(policy.grant_controls))
+
+
+def recurrences(con: "duckdb.DuckDBPyConnection", policies: list[Policy],
+                user_ids: dict[str, str | None]) -> dict[str, Recurrence]:
+    """upn -> ``Recurrence`` with the explaining policies (logged ones first, then matches)."""
+    found = cadences(con)
+    logged = logged_policies(con, found)
+    out = {}
+    for upn, (category, period, confidence, episodes) in found.items():
+        ids = list(logged.get(upn, []))
+        ids += [p.id for p in policies
+                if p.id not in ids and explaining(p, category, period, user_ids.get(upn))]
+        out[upn] = Recurrence(period_hours=round(period, 2), confidence=round(confidence, 2),
+                              policy_ids=ids, category=category, episodes=episodes)
+    return out

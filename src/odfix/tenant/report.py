@@ -1,0 +1,98 @@
+"""Render an ``Analysis``: Rich tables for people, CSV for spreadsheets."""
+
+import csv
+import io
+
+from rich.console import Console
+from rich.table import Table
+
+from odfix.tenant.analyze import Analysis, UserFinding, describe
+
+CSV_FIELDS = ("upn", "failures", "onedrive_failures", "categories", "period_hours", "confidence",
+              "policy_ids", "password_change_correlated", "password_changed_at",
+              "cloned_devices", "recommended")
+
+
+def policy_names(analysis: Analysis) -> dict[str, str]:
+    return {p.id: p.name for p in analysis.policies}
+
+
+def csv_row(user: UserFinding) -> dict[str, str]:
+    """One user as a flat CSV row (lists joined with ``;``)."""
+    rec = user.recurrence
+    return {
+        "upn": user.upn, "failures": str(user.failures),
+        "onedrive_failures": str(user.onedrive_failures),
+        "categories": ";".join(f"{k}={v}" for k, v in user.categories.items()),
+        "period_hours": f"{rec.period_hours:g}" if rec else "",
+        "confidence": f"{rec.confidence:g}" if rec else "",
+        "policy_ids": ";".join(rec.policy_ids) if rec else "",
+        "password_change_correlated": str(user.password_change_correlated).lower(),
+        "password_changed_at": user.password_changed_at.isoformat()
+        if user.password_changed_at else "",
+        "cloned_devices": ";".join(user.cloned_devices),
+        "recommended": ";".join(user.recommended),
+    }
+
+
+def to_csv(analysis: Analysis) -> str:
+    """All affected users, ranked, as CSV text."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for user in analysis.users:
+        writer.writerow(csv_row(user))
+    return out.getvalue()
+
+
+def render(analysis: Analysis, console: Console, top: int = 20, timelines: bool = False) -> None:
+    """Summary, top users, cloned devices, policies, malformed rows (and timelines) as tables."""
+    s, names = analysis.summary, policy_names(analysis)
+    console.print(f"[bold]{s.signins:,} sign-ins[/] from {s.files} file(s), {s.users:,} users, "
+                  f"{s.failures:,} failures; {s.affected_users:,} users affected"
+                  + (f"; [yellow]{s.malformed:,} malformed rows skipped[/]" if s.malformed else ""))
+    users = Table(title=f"Affected users (top {min(top, len(analysis.users))}, OneDrive first)")
+    for column in ("user", "failures", "OneDrive", "categories", "cadence", "pwd change",
+                   "recommended"):
+        users.add_column(column, overflow="fold")
+    for u in analysis.users[:top]:
+        rec = u.recurrence
+        cadence = (f"~{rec.period_hours:g} h ({rec.confidence:.0%})" if rec else "")
+        users.add_row(u.upn, str(u.failures), str(u.onedrive_failures),
+                      ", ".join(f"{k} {v}" for k, v in u.categories.items()), cadence,
+                      "yes" if u.password_change_correlated else "",
+                      "; ".join(describe(a, names) for a in u.recommended))
+    console.print(users)
+    if analysis.cloned_devices:
+        clones = Table(title="Cloned devices")
+        for column in ("device id", "names", "users", "evidence"):
+            clones.add_column(column, overflow="fold")
+        for c in analysis.cloned_devices:
+            clones.add_row(c.device_id, ", ".join(c.device_names), ", ".join(c.users),
+                           c.evidence if len(c.device_ids) < 2
+                           else f"{c.evidence}: {len(c.device_ids)} objects")
+        console.print(clones)
+    if analysis.policies:
+        table = Table(title="Conditional Access policies")
+        for column in ("policy", "state", "sign-in frequency", "grant", "users", "failures"):
+            table.add_column(column, overflow="fold")
+        for p in analysis.policies:
+            table.add_row(p.name, p.state,
+                          f"{p.sign_in_frequency_hours:g} h" if p.sign_in_frequency_hours else "",
+                          ", ".join(p.grant_controls), str(p.affected_users), str(p.failures))
+        console.print(table)
+    for upn, events in analysis.timelines.items() if timelines else ():
+        table = Table(title=f"Timeline of {upn}")
+        for column in ("time (UTC)", "app", "result", "interactive", "device"):
+            table.add_column(column)
+        for e in events:
+            result = "success" if e.error_code == 0 else f"{e.error_code} {e.category}"
+            table.add_row(e.at.strftime("%Y-%m-%d %H:%M:%S"), e.app or "", result,
+                          "" if e.interactive is None else str(e.interactive).lower(),
+                          e.device or "")
+        console.print(table)
+    for m in analysis.load.malformed:
+        where = f"line {m.line}" if m.line else f"record {m.record}" if m.record else "file"
+        console.print(f"[yellow]malformed:[/] {m.file} {where}: {m.reason}", soft_wrap=True)
+    for note in analysis.load.notes:
+        console.print(f"note: {note}", soft_wrap=True)
