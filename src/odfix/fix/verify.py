@@ -55,7 +55,7 @@ def _prt(host: Host, now: datetime) -> Check:
         return Check(name="prt", ok=False, detail="dsregcmd /status failed")
     status = dsregcmd.parse(result.stdout)
     if status.join_type not in ("entra-joined", "hybrid-joined"):
-        return Check(name="prt", ok=True, detail=f"not needed on a {status.join_type} PC")
+        return Check(name="prt", ok=True, detail=f"not needed on this {status.join_type} PC")
     if not status.prt.azure_ad_prt:
         return Check(name="prt", ok=False, detail="AzureAdPrt : NO")
     age = status.prt.age_hours(now)
@@ -78,7 +78,8 @@ def _no_new_1098(host: Host, since: datetime) -> Check:
                                  | {f"AADSTS{a}" for e in new for a in e.aadsts}))
         return Check(name="no-new-1098", ok=False,
                      detail=f"{len(new)} new event 1098 ({codes})")
-    return Check(name="no-new-1098", ok=True, detail="no event 1098 since the method started")
+    return Check(name="no-new-1098", ok=True,
+                 detail=f"no event 1098 since {since:%Y-%m-%d %H:%M:%S} UTC")
 
 
 def verify(host: Host, method: str, settle_s: float = SETTLE_S,
