@@ -111,7 +111,9 @@ def fix(
             from odfix.fix.person import ConsolePerson
 
             person = ConsolePerson()
-    argv = ["odfix", "fix", "--resume", "--apply", *(["--yes"] if yes else []),
+    # RunOnce runs without the venv's PATH: name the interpreter that runs odfix now.
+    program = ["odfix"] if simulate else [sys.executable, "-m", "odfix"]
+    argv = [*program, "fix", "--resume", "--apply", *(["--yes"] if yes else []),
             *(["--simulate", simulate] if simulate else [])]
     options = FixOptions(apply=apply or resume, yes=yes, method=method, resume=resume,
                          allow_unjoin=allow_unjoin, error_code=error_code, resume_argv=argv)
