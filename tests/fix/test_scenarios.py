@@ -147,3 +147,17 @@ def test_unknown_method_is_bad_input(make_host, tmp_path):
     with pytest.raises(BadInput, match="unknown method"):
         Engine(make_host("password-reset"), FixOptions(method="nope"),
                Journal(tmp_path / "j.jsonl")).run()
+
+
+def test_a_failed_command_ends_its_method_and_the_run_reports_exit_3(make_host, tmp_path):
+    from odfix.hosts.sim import identity
+
+    host = make_host("cloned-image")
+    identity.set_tls12(host.state, False)
+    options = FixOptions(apply=True, method="dsregcmd-leave-join")
+    report = Engine(host, options, Journal(tmp_path / "j.jsonl"),
+                    person=SimulatedPerson(host.state)).run()
+    assert [(s.id, s.status) for s in report.steps] == [
+        ("dsregcmd-leave-join/1", "done"), ("dsregcmd-leave-join/2", "failed")]
+    assert report.exit_code == ExitCode.FIX_FAILED and "still not healthy" in report.reason
+    assert host.state.pending_resume is None and host.state.boots == 0

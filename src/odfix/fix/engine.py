@@ -250,9 +250,12 @@ class Engine:
                 if step_id in finished:
                     report.steps.append(self._step_report(method_id, step_id, step, "done-before"))
                     continue
-                stop = self._do_step(report, method_id, step_id, step)
-                if stop is not None:
-                    return stop
+                outcome = self._do_step(report, method_id, step_id, step)
+                if isinstance(outcome, FixReport):
+                    return outcome
+                if outcome == "failed":
+                    self.narrate("method", f"{method_id} stops after the failed step {step_id}")
+                    break
             self._test(method)
             verification = verify(self.host, method_id, self.options.settle_s)
             report.verifications.append(verification)
@@ -288,10 +291,11 @@ class Engine:
             self.person.perform(f"Test after {method.id}", method.test.text)
 
     def _do_step(self, report: FixReport, method_id: str, step_id: str,
-                 step: Step) -> FixReport | None:
+                 step: Step) -> FixReport | StepStatus:
+        """Ask, run, journal one step; a report when the run must stop, else the step status."""
         if step.action is None:
             report.steps.append(self._step_report(method_id, step_id, step, "skipped"))
-            return None
+            return "skipped"
         self.step_id = step_id
         preview = actions.preview(step.action, self.host, self.guide, self.options.resume_argv)
         if not self.options.yes and not (
@@ -321,7 +325,7 @@ class Engine:
             report.reason = "restarting; odfix fix --resume runs at the next logon"
             report.exit_code = int(ExitCode.NEEDS_USER)
             return report
-        return None
+        return status
 
     def _fix_by_person(self, step: Step, result: actions.Result) -> actions.Result:
         """A read-only check found a problem only a person may fix (odfix never changes TLS)."""
