@@ -58,6 +58,7 @@ def test_prt_diagnostics_weigh_by_the_aadsts_category(scenarios):
     found = dsregcmd.findings(status, context())
     prt = next(f for f in found if f.id == "dsreg.prt-acquire-failed")
     assert "AADSTS50126" in prt.title
+    assert [c.line for c in prt.evidence] == [69, 70, 71, 73, 78, 79, 80]
     assert prt.weights["stale-token-password-change"] == 0.8
 
 
@@ -71,6 +72,8 @@ def test_recurring_interaction_has_a_daily_period(scenarios):
     found = aad_events.findings(log, context())
     recurring = next(f for f in found if f.id == "aad.recurring-interaction")
     assert "every ~24" in recurring.title and "5 occurrences" in recurring.title
+    assert len(recurring.details) == len(recurring.evidence) == 8
+    assert recurring.details[0].startswith("line 1: 2026-01-12 08:00:04 UTC event 1098 0xCAA2000C")
     assert_cited(scenarios / "recurring-ca", found)
 
 

@@ -39,6 +39,8 @@ class Finding(BaseModel):
     source: str
     pc: str | None = None
     weights: dict[CauseId, float] = Field(default_factory=dict)
+    details: list[str] = Field(default_factory=list)
+    """Readable summaries of the cited records (one per cited event), for people."""
 
 
 class Cause(BaseModel):

@@ -68,6 +68,8 @@ def _causes(diagnosis: Diagnosis, console: Console) -> None:
 def _finding(finding: Finding, console: Console) -> None:
     console.print(f" {_MARK[finding.severity]} [bold]{escape(finding.id)}[/bold] "
                   f"{escape(finding.title)}")
+    for detail in finding.details:
+        console.print(f"     {escape(detail)}", soft_wrap=True)
     for line in finding.evidence:
         text = line.text.strip()
         if len(text) > QUOTE_CHARS:

@@ -65,6 +65,17 @@ def _cited(events: list[AadEvent]) -> list[AadEvent]:
     return sorted(events, key=lambda e: e.citation.line)[:MAX_CITED]
 
 
+def _details(events: list[AadEvent]) -> list[str]:
+    """``line 3: 2026-01-12 08:00:04 UTC event 1098 0xCAA2000C AADSTS70043 <message>``."""
+    shown = []
+    for event in _cited(events):
+        when = f"{event.time:%Y-%m-%d %H:%M:%S} UTC" if event.time else "time unknown"
+        codes = " ".join([*event.codes, *(f"AADSTS{n}" for n in event.aadsts)])
+        text = event.data.get("ErrorMessage") or event.message.splitlines()[0]
+        shown.append(f"line {event.citation.line}: {when} event {event.id} {codes} {text}".strip())
+    return shown
+
+
 def _codes(events: list[AadEvent]) -> str:
     seen = dict.fromkeys(c for e in events for c in [*e.codes, *(f"AADSTS{n}" for n in e.aadsts)])
     return ", ".join(list(seen)[:6])
@@ -86,7 +97,8 @@ def _group_finding(group: _Group, events: list[AadEvent], context: RuleContext) 
         title += f"; {len(after)} after the password change"
     weight = group.many_weight if len(events) >= 3 else group.weight
     return Finding(id=group.id, severity=group.severity, source=SOURCE, title=title,
-                   evidence=[e.citation for e in _cited(events)], weights={group.cause: weight})
+                   evidence=[e.citation for e in _cited(events)], weights={group.cause: weight},
+                   details=_details(events))
 
 
 def _interaction(events: list[AadEvent], frequency_code: bool) -> Finding:
@@ -99,7 +111,7 @@ def _interaction(events: list[AadEvent], frequency_code: bool) -> Finding:
                    f"({len(found.occurrences)} occurrences; {codes}): a sign-in frequency or MFA "
                    "policy on the tenant side"),
             evidence=[e.citation for e in _cited(events)],
-            weights={"recurring-conditional-access": 0.85},
+            weights={"recurring-conditional-access": 0.85}, details=_details(events),
         )
     period = f", median gap {found.period_hours:g} h" if found.period_hours else ""
     return Finding(
@@ -108,4 +120,5 @@ def _interaction(events: list[AadEvent], frequency_code: bool) -> Finding:
                f"({codes}{period}), not at a regular cadence"),
         evidence=[e.citation for e in _cited(events)],
         weights={"recurring-conditional-access": 0.5 if frequency_code else 0.3},
+        details=_details(events),
     )

@@ -9,6 +9,11 @@ SOURCE = "dsregcmd"
 PRT_MAX_AGE_HOURS = 4.0
 """CloudAP renews the PRT every four hours; older means it is not renewing."""
 JOINED = ("entra-joined", "hybrid-joined")
+PRT_DIAGNOSTIC_KEYS = frozenset({
+    "acquireprtdiagnostics", "refreshprtdiagnostics", "previous prt attempt", "attempt status",
+    "credential type", "http status", "server error code", "server error description",
+})
+"""The lines of a PRT failure block worth quoting (the rest are ids and URLs)."""
 
 
 def findings(status: DsregStatus, context: RuleContext) -> list[Finding]:
@@ -159,10 +164,12 @@ def _prt_diagnostics(diag: PrtDiagnostics, context: RuleContext) -> Finding:
     weights["device-registration"] = max(weights.get("device-registration", 0.0), 0.5)
     detail = (diag.server_error_description or diag.server_error_code or diag.attempt_status
               or "no detail")
+    key_lines = [c for c in diag.evidence
+                 if c.text.split(":", 1)[0].strip().casefold() in PRT_DIAGNOSTIC_KEYS]
     return Finding(
         id=f"dsreg.prt-{diag.kind}-failed", severity="error", source=SOURCE,
         title=f"The last PRT {diag.kind} attempt failed: {detail}",
-        evidence=diag.evidence, weights=weights,
+        evidence=key_lines or diag.evidence, weights=weights,
     )
 
 
