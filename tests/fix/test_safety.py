@@ -79,14 +79,24 @@ def test_ten_thousand_stores_lose_only_allow_listed_generic_credentials(make_hos
     assert folder_digest(host.onedrive_folder()) == before
 
 
+_SHARED: dict[str, SimulatedHost] = {}
+
+
+def _shared_host(factory) -> SimulatedHost:
+    """One PC for every hypothesis example (each example replaces its credential store)."""
+    if "pc" not in _SHARED:
+        from odfix.hosts.simulated import build_host, load_scenario
+
+        _SHARED["pc"] = build_host(load_scenario("healthy"), factory.mktemp("pc"))
+    return _SHARED["pc"]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(NAMESPACES),
                           st.text(min_size=0, max_size=40), st.sampled_from(TYPES)),
                 max_size=8))
 def test_arbitrary_targets_never_escape_the_allow_list(tmp_path_factory, pairs):
-    from odfix.hosts.simulated import build_host, load_scenario
-
-    host = build_host(load_scenario("healthy"), tmp_path_factory.mktemp("pc"))
+    host = _shared_host(tmp_path_factory)
     before = folder_digest(host.onedrive_folder())
     unique = {(ns + name).casefold(): (ns + name, t) for ns, name, t in pairs}
     store = [SimCredential(target=target, type=t, last_written=host.now())
