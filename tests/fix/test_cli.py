@@ -93,3 +93,14 @@ def test_compact_json_stays_within_intune_limit():
                        reason="r" * 3000, exit_code=3)
     doc = report.compact()
     assert len(json.dumps(doc, ensure_ascii=False)) <= 2048 and doc["truncated"]
+
+
+def test_unjoin_with_allow_unjoin_restarts_then_resumes_to_healthy(capsys):
+    args = ["fix", "--simulate", "entra-joined-needs-admin", "--json"]
+    assert main([*args, "--apply"]) == ExitCode.NEEDS_USER
+    assert "--allow-unjoin" in _one_json_line(capsys.readouterr().out)["reason"]
+    assert main([*args, "--apply", "--allow-unjoin"]) == ExitCode.NEEDS_USER
+    restarting = _one_json_line(capsys.readouterr().out)
+    assert "restarting" in restarting["reason"]
+    assert main([*args, "--resume"]) == ExitCode.OK
+    assert _one_json_line(capsys.readouterr().out)["run"] == restarting["run"]

@@ -161,3 +161,40 @@ def test_a_failed_command_ends_its_method_and_the_run_reports_exit_3(make_host, 
         ("dsregcmd-leave-join/1", "done"), ("dsregcmd-leave-join/2", "failed")]
     assert report.exit_code == ExitCode.FIX_FAILED and "still not healthy" in report.reason
     assert host.state.pending_resume is None and host.state.boots == 0
+
+
+class RecordingHost:
+    """Delegates to a simulated PC and records every registry change odfix makes."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.registry_changes: list[str] = []
+
+    def write_registry(self, key, value):
+        self.registry_changes.append(f"{key}\\{value.name}")
+        return self.inner.write_registry(key, value)
+
+    def delete_registry_value(self, key, name):
+        self.registry_changes.append(f"{key}\\{name}")
+        return self.inner.delete_registry_value(key, name)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_odfix_never_changes_tls_or_cipher_settings(make_host, tmp_path, name):
+    host = make_host(name)
+    recorder = RecordingHost(host)
+    person = SimulatedPerson(host.state)
+    options = FixOptions(apply=True, allow_unjoin=True, error_code=load_scenario(name).error_code)
+    report = Engine(recorder, options, Journal(tmp_path / "j.jsonl"), person=person).run()
+    for _ in range(3):
+        if host.state.pending_resume is None:
+            break
+        report = Engine(recorder, options.model_copy(update={"resume": True}),
+                        Journal(tmp_path / "j.jsonl"), person=person).run()
+    assert report.healthy
+    touched = " ".join(recorder.registry_changes).lower()
+    assert "internet settings" not in touched and "schannel" not in touched
+    assert all("office\\16.0\\common\\identity" in c.lower() for c in recorder.registry_changes)
