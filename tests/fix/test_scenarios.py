@@ -198,3 +198,18 @@ def test_odfix_never_changes_tls_or_cipher_settings(make_host, tmp_path, name):
     touched = " ".join(recorder.registry_changes).lower()
     assert "internet settings" not in touched and "schannel" not in touched
     assert all("office\\16.0\\common\\identity" in c.lower() for c in recorder.registry_changes)
+
+
+@pytest.mark.parametrize("method", ["unlink-relink-onedrive", "reset-onedrive"])
+def test_method_3_and_reset_relink_the_account_and_keep_the_files(make_host, tmp_path, method):
+    host = make_host("recurring-ca")
+    files = folder_digest(host.onedrive_folder())
+    journal = Journal(tmp_path / "j.jsonl")
+    report = Engine(host, FixOptions(apply=True, method=method), journal,
+                    person=SimulatedPerson(host.state)).run()
+    assert report.healthy and [v.method for v in report.verifications] == [method]
+    assert folder_digest(host.onedrive_folder()) == files
+    if method == "reset-onedrive":
+        before = next(e.data["before"] for e in journal.entries() if e.kind == "change")
+        saved = before["registry"][r"HKCU\Software\Microsoft\OneDrive\Accounts\Business1"]
+        assert {"name": "UserEmail", "kind": "REG_SZ", "data": "user1@contoso.com"} in saved
