@@ -130,3 +130,11 @@ def test_expired_prt_and_device_certificate(scenarios):
     found = dsregcmd.findings(status, context(now=later))
     assert {"dsreg.prt-expired", "dsreg.device-cert-expired", "dsreg.prt-stale"} <= ids(found)
     assert_cited(scenarios / "healthy", found)
+
+
+def test_prt_renewed_before_the_password_change(scenarios):
+    status = dsreg_parser.parse((scenarios / "hybrid-joined" / "dsregcmd_status.txt").read_bytes())
+    after = context(changed=datetime(2026, 1, 11, tzinfo=UTC))
+    before = context(changed=datetime(2026, 1, 9, tzinfo=UTC))
+    assert "dsreg.prt-before-password-change" in ids(dsregcmd.findings(status, after))
+    assert "dsreg.prt-before-password-change" not in ids(dsregcmd.findings(status, before))

@@ -20,7 +20,8 @@ def findings(status: DsregStatus, context: RuleContext) -> list[Finding]:
     """Every dsregcmd finding, the join type first."""
     found = [_join(status)]
     for rule in (_device_id_missing, _device_auth, _certificate, _prt_missing, _prt_stale,
-                 _prt_expired, _recovery, _key_sign, _wam_default, _dual_state, _registration):
+                 _prt_expired, _prt_before_change, _recovery, _key_sign, _wam_default,
+                 _dual_state, _registration):
         found.extend(rule(status, context))
     found.extend(_prt_diagnostics(d, context) for d in status.prt.diagnostics)
     return found
@@ -95,6 +96,20 @@ def _prt_expired(status: DsregStatus, context: RuleContext) -> list[Finding]:
         id="dsreg.prt-expired", severity="error", source=SOURCE,
         title=f"The PRT expired at {expiry:%Y-%m-%d %H:%M} UTC, before the capture",
         evidence=_sso(status, "AzureAdPrtExpiryTime"), weights={"device-registration": 0.7},
+    )]
+
+
+def _prt_before_change(status: DsregStatus, context: RuleContext) -> list[Finding]:
+    changed = context.password_changed_at
+    updated = status.prt.update_time
+    if changed is None or updated is None or updated >= changed:
+        return []
+    return [Finding(
+        id="dsreg.prt-before-password-change", severity="warning", source=SOURCE,
+        title=(f"The PRT was last renewed at {updated:%Y-%m-%d %H:%M} UTC, before the password "
+               f"change at {changed:%Y-%m-%d %H:%M} UTC"),
+        evidence=_sso(status, "AzureAdPrtUpdateTime"),
+        weights={"stale-token-password-change": 0.5},
     )]
 
 
