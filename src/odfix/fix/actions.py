@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from odfix.evidence import dsregcmd
+from odfix.evidence.common import ParseError
 from odfix.guide.model import Action, Guide
 from odfix.hosts.base import Host
 
@@ -57,8 +58,14 @@ def _credentials(rt: Runtime, classes: list[str]) -> list[tuple[str, int, dict[s
 
 
 def _status(rt: Runtime) -> dsregcmd.DsregStatus | None:
+    """The PC's registration now, or None when dsregcmd fails or prints an unknown layout."""
     result = rt.host.run(["dsregcmd", "/status"])
-    return dsregcmd.parse(result.stdout) if result.exit_code == 0 else None
+    if result.exit_code != 0:
+        return None
+    try:
+        return dsregcmd.parse(result.stdout)
+    except ParseError:
+        return None
 
 
 def _walk(host: Host, key: str) -> list[str]:

@@ -186,7 +186,9 @@ class Engine:
         return self._apply(report, set())
 
     def _resume(self, run_id: str) -> FixReport:
-        start = next(e for e in self.journal.entries(run_id) if e.kind == "run-start")
+        start = next((e for e in self.journal.entries(run_id) if e.kind == "run-start"), None)
+        if start is None:
+            raise BadInput(f"run {run_id} in {self.journal.path} has no run-start entry")
         data = start.data
         self.run_id = run_id
         report = FixReport(run_id=run_id, cause=data["cause"], plan=list(data["plan"]),

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel
 
 from odfix.evidence import aad_events, dsregcmd
+from odfix.evidence.common import ParseError
 from odfix.hosts.base import Host
 
 PRT_FRESH = timedelta(hours=4)
@@ -53,7 +54,10 @@ def _prt(host: Host, now: datetime) -> Check:
     result = host.run(["dsregcmd", "/status"])
     if result.exit_code != 0:
         return Check(name="prt", ok=False, detail="dsregcmd /status failed")
-    status = dsregcmd.parse(result.stdout)
+    try:
+        status = dsregcmd.parse(result.stdout)
+    except ParseError as error:
+        return Check(name="prt", ok=False, detail=error.message)
     if status.join_type not in ("entra-joined", "hybrid-joined"):
         return Check(name="prt", ok=True, detail=f"not needed on this {status.join_type} PC")
     if not status.prt.azure_ad_prt:
@@ -71,7 +75,10 @@ def _no_new_1098(host: Host, since: datetime) -> Check:
         return Check(name="no-new-1098", ok=False, detail="the AAD log could not be read")
     if not result.stdout.strip():
         return Check(name="no-new-1098", ok=True, detail="the AAD log is empty")
-    log = aad_events.parse(result.stdout)
+    try:
+        log = aad_events.parse(result.stdout)
+    except ParseError as error:
+        return Check(name="no-new-1098", ok=False, detail=error.message)
     new = [e for e in log.by_id(1098) if e.time is not None and e.time >= since]
     if new:
         codes = ", ".join(sorted({c for e in new for c in e.codes}
