@@ -23,8 +23,9 @@ Category = Literal[
 Confidence = Literal["microsoft-doc", "community", "inferred"]
 
 _HEX = re.compile(r"^(?:0x)?([0-9a-f]{8})$", re.IGNORECASE)
-_AADSTS = re.compile(r"^(?:aadsts)?(\d{1,9})$", re.IGNORECASE)
-_SIGNED = re.compile(r"^-\d{1,10}$")
+_AADSTS = re.compile(r"^(?:aadsts)?([0-9]{1,9})$", re.IGNORECASE)
+_SIGNED = re.compile(r"^-[0-9]{1,10}$")
+_UNSIGNED = re.compile(r"^[0-9]{10}$")
 _CAA_FACILITY = re.compile(r"^0xCAA[0-9A-F]")
 
 
@@ -109,12 +110,12 @@ def normalize_code(text: str | int) -> str:
             raise UnknownCode(f"{raw!r} is out of range for a 32-bit error code")
         return f"0x{value & 0xFFFFFFFF:08X}"
     hexed = _HEX.match(raw)
-    if hexed and (raw.lower().startswith("0x") or not raw.isdigit() or raw[0] in "89"):
+    if hexed and (raw.lower().startswith("0x") or not raw.isdecimal() or raw[0] in "89"):
         return f"0x{int(hexed.group(1), 16):08X}"
     aadsts = _AADSTS.match(raw)
     if aadsts:
         return f"AADSTS{int(aadsts.group(1))}"
-    if raw.isdigit() and int(raw) >= 2**31 and int(raw) < 2**32:
+    if _UNSIGNED.match(raw) and 2**31 <= int(raw) < 2**32:
         return f"0x{int(raw):08X}"
     raise UnknownCode(
         f"{raw!r} is not an error code odfix understands "
