@@ -28,7 +28,7 @@ def _section(title: str, fields: list[tuple[str, str]]) -> list[str]:
     out = [SEPARATOR, f"| {title:<68} |", SEPARATOR, ""]
     for key, value in fields:
         if key == "AadRecoveryEnabled":
-            out.append(f"{key:>{KEY_WIDTH}}: {value}".rstrip())
+            out.append(f"{key:>{KEY_WIDTH + 1}}: {value}".rstrip())
         else:
             out.append(f"{key:>{KEY_WIDTH}} : {value}".rstrip())
     out.append("")
