@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from odfix.diagnosis import diagnose
+from odfix.errors import BadInput
 from odfix.evidence.bundle import from_files
 
 from .conftest import SCENARIOS
@@ -41,3 +42,18 @@ def test_any_mix_of_captures_follows_the_contract(pcs, code, changed):
     document = json.loads(json.dumps(result.model_dump(mode="json")))
     check(document)
     assert result.healthy == (document["causes"][0]["id"] == "healthy")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(sorted(BY_NAME)), st.binary(max_size=2000) | st.text(max_size=2000),
+       st.booleans())
+def test_garbage_captures_end_in_a_diagnosis_or_bad_input(name, garbage, with_real):
+    files = {"dsregcmd_status.txt": BY_NAME["dsregcmd_status.txt"][0]} if with_real else {}
+    files[name] = garbage.encode() if isinstance(garbage, str) else garbage
+    bundle = from_files(files, "pc")
+    try:
+        result = diagnose([bundle])
+    except BadInput as error:
+        assert "\n" not in error.message
+        return
+    check(json.loads(json.dumps(result.model_dump(mode="json"))))
