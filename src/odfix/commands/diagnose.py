@@ -24,7 +24,7 @@ def parse_time(text: str) -> datetime:
 
 def diagnose_command(
     paths: list[Path] = typer.Argument(
-        ..., metavar="PATH...",
+        ..., metavar="PATH",
         help="A bundle zip or a folder of raw captures; several PATHs are several PCs.",
     ),
     error_code: str | None = typer.Option(
