@@ -4,13 +4,10 @@ They write credentials and registry values, so they refuse to run anywhere but a
 """
 
 import ctypes
-import io
 import subprocess
-import sys
 import time
 import uuid
 import winreg
-import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -75,44 +72,6 @@ def wait_until(check: Callable[[], bool], timeout: float = 15.0) -> bool:
             return False
         time.sleep(0.1)
     return True
-
-
-STANDIN_MAIN = r'''
-import pathlib, sys, time
-exe = pathlib.Path(sys.argv[0])
-flag, log = exe.with_name("shutdown.flag"), exe.with_name("calls.log")
-with log.open("a") as out:
-    out.write(" ".join(sys.argv[1:]) + "\n")
-if "/shutdown" in sys.argv[1:]:
-    flag.write_text("requested")
-    sys.exit(0)
-deadline = time.monotonic() + 60
-while time.monotonic() < deadline:
-    if HONOURS_SHUTDOWN and flag.exists():
-        flag.unlink()
-        break
-    time.sleep(0.1)
-'''
-
-
-def make_standin(folder: Path, name: str, honours_shutdown: bool = True) -> Path:
-    """A real ``name`` executable: pip's script launcher running a small Python program.
-
-    Run plainly it stays up to 60 s; run with ``/shutdown`` it asks the running copy to exit,
-    which the copy obeys only when ``honours_shutdown``. Every call is logged in calls.log.
-    """
-    import pip._vendor.distlib as distlib
-
-    launcher = (Path(distlib.__file__).parent / "t64.exe").read_bytes()
-    payload = io.BytesIO()
-    with zipfile.ZipFile(payload, "w") as archive:
-        archive.writestr("__main__.py",
-                         f"HONOURS_SHUTDOWN = {honours_shutdown}\n{STANDIN_MAIN}")
-    folder.mkdir(parents=True, exist_ok=True)
-    exe = folder / name
-    shebang = b'#!"' + sys.executable.encode() + b'"\n'
-    exe.write_bytes(launcher + shebang + payload.getvalue())
-    return exe
 
 
 def make_cmd(path: Path, body: str) -> Path:

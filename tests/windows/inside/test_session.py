@@ -13,9 +13,7 @@ from odfix.hosts.base import Context, Host
 from odfix.hosts.win_context import detect_context
 from odfix.hosts.windows import REBOOT_MESSAGE, RESUME_VALUE, RUNONCE_KEY, WindowsHost
 
-from .conftest import make_cmd, reg_exe, user_key, wait_until
-
-__all__ = ["user_key"]
+from .conftest import make_cmd, reg_exe, wait_until
 
 
 def test_windows_host_satisfies_the_protocol(host: WindowsHost) -> None:
