@@ -61,7 +61,8 @@ def parse_time(text: str) -> datetime:
 
 
 def seed_signins(
-    count: int, start: datetime, end: datetime, *, seed: int = 1, users: int = 20, edges: int = 8
+    count: int, start: datetime, end: datetime, *, seed: int = 1, users: int = 20, edges: int = 8,
+    interactive_share: float = 0.3,
 ) -> list[Record]:
     """``count`` beta-shaped sign-ins in ``[start, end]``; ``edges`` land exactly on whole hours."""
     rng = random.Random(seed)
@@ -78,7 +79,7 @@ def seed_signins(
         upn = rng.choice(people)
         app_id, app_name = rng.choice(APPS)
         code, reason = rng.choice(ERRORS)
-        interactive = rng.random() < 0.3
+        interactive = rng.random() < interactive_share
         device = rng.randrange(users)
         records.append({
             "id": str(uuid.UUID(int=rng.getrandbits(128))),
@@ -168,6 +169,8 @@ class GraphState:
     policies: list[Record] = field(default_factory=list)
     audits: list[Record] = field(default_factory=list)
     throttle: tuple[int, float] | None = None
+    page_size: int = MAX_TOP
+    forbidden: set[str] = field(default_factory=set)
     faults: dict[int, str] = field(default_factory=dict)
     slow_s: float = 0.2
     hang_s: float = 2.0
@@ -232,10 +235,12 @@ def apply_filter(
     """Rows matching ``text``, newest first (Graph's order for reports)."""
     lo, hi = 0, len(rows)
     checks = []
-    for clause in _clauses(text):
+    typed = False
+    for clause in _clauses(text) if text.strip() else []:
         if found := _ANY.match(clause):
             wanted = found["value"]
-            checks.append(lambda r, w=wanted: w in r.get("signInEventTypes", []))
+            checks.append(lambda r, w=wanted: w in event_types(r))
+            typed = True
             continue
         found = _CLAUSE.match(clause)
         if not found:
@@ -257,13 +262,22 @@ def apply_filter(
             checks.append(lambda r, n=name, v=literal: str(r.get(n, "")).lower() == v.lower())
         else:
             raise FilterError(f"Unsupported filter: {clause}")
+    if stamp == "createdDateTime" and not typed:  # like Graph: interactive unless asked
+        checks.append(lambda r: "interactiveUser" in event_types(r))
     picked = rows[lo:hi]
     return [r for r in reversed(picked) if all(c(r) for c in checks)]
+
+
+def event_types(record: Record) -> list[str]:
+    """A sign-in's ``signInEventTypes`` (v1.0 records only say ``isInteractive``)."""
+    return record.get("signInEventTypes") or (
+        ["interactiveUser"] if record.get("isInteractive") else ["nonInteractiveUser"])
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         return
@@ -324,6 +338,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(429, "TooManyRequests", "Too many requests.", {"Retry-After": "0.2"})
             return 429
         name, stamp, reporting = route
+        if name in state.forbidden:
+            self._error(403, "Authorization_RequestDenied",
+                        "Insufficient privileges to complete the operation.")
+            return 403
         if reporting and state.throttle is not None:
             limit, window = state.throttle
             now = time.monotonic()
@@ -350,12 +368,12 @@ class _Handler(BaseHTTPRequestHandler):
             return 404
         try:
             matched = apply_filter(params.get("$filter", ""), times, rows, stamp) \
-                if params.get("$filter") else list(reversed(rows)) if stamp else rows
+                if stamp else rows
             top = int(params.get("$top", MAX_TOP))
         except (FilterError, ValueError) as error:
             self._error(400, "BadRequest", str(error))
             return 400
-        top = max(1, min(top, MAX_TOP))
+        top = max(1, min(top, state.page_size))
         token = params.pop("$skiptoken", None)
         offset = int(base64.urlsafe_b64decode(token.encode()).decode()) if token else 0
         page = matched[offset:offset + top]

@@ -72,7 +72,8 @@ def test_retry_after_header(header: str | None, seconds: float | None) -> None:
 @pytest.fixture
 def server():  # type: ignore[no-untyped-def]
     start = gs.parse_time("2026-11-01T00:00:00Z")
-    state = gs.GraphState(signins=gs.seed_signins(2500, start, start.replace(day=2)))
+    state = gs.GraphState(signins=gs.seed_signins(2500, start, start.replace(day=2),
+                                                  interactive_share=1.0))
     with gs.GraphServer(state) as running:
         yield running
 

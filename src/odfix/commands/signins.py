@@ -9,6 +9,7 @@ import typer
 
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "odfix.commands.signins_analyze",
+    "odfix.commands.signins_graph",
 )
 
 
