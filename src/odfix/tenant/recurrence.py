@@ -3,6 +3,7 @@
 Failures of one user and category closer than an hour are one episode; the gaps between episode
 starts give the period (their median) and the confidence: the share of gaps within 10 % of a
 multiple of the period (a missed day is still on cadence), scaled down below six gaps.
+Password-change failures come in bursts after the change, not on a cadence, so they are left out.
 """
 
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 MIN_GAPS = 3
 MIN_CONFIDENCE = 0.6
 EPISODE_HOURS = 1.0
+MIN_PERIOD_HOURS = 2.0
 
 #: Categories a sign-in-frequency (session) policy explains; the rest need grant controls.
 _SESSION_CATEGORIES = {"sign-in-frequency", "interaction-required", "inactivity"}
@@ -39,7 +41,7 @@ def cadences(con: "duckdb.DuckDBPyConnection") -> dict[str, tuple[str, float, fl
         WITH ep AS (
             SELECT upn, category, created_at,
                    lag(created_at) OVER (PARTITION BY upn, category ORDER BY created_at) AS prev
-            FROM failures),
+            FROM failures WHERE category <> 'password-change'),
         starts AS (
             SELECT upn, category, created_at FROM ep
             WHERE prev IS NULL OR created_at - prev > INTERVAL {EPISODE_HOURS * 60:.0f} MINUTE),
@@ -55,7 +57,7 @@ def cadences(con: "duckdb.DuckDBPyConnection") -> dict[str, tuple[str, float, fl
                    len(list_filter(hs, lambda x: abs(x - period * greatest(1, round(x / period)))
                                    <= greatest(0.1 * period, 0.25))) / n
                    * least(1.0, n / 6.0) AS confidence
-            FROM stats WHERE period >= 1)
+            FROM stats WHERE period >= {MIN_PERIOD_HOURS})
         SELECT upn, arg_max(category, confidence), arg_max(period, confidence),
                max(confidence), arg_max(n, confidence) + 1
         FROM scored WHERE confidence >= {MIN_CONFIDENCE} GROUP BY upn""").fetchall()

@@ -1,0 +1,151 @@
+"""Analysis on a small synthetic tenant: planted patterns found exactly; JSON contract; CLI."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from odfix.cli import main
+from odfix.tenant.analyze import Analysis, recommend, run
+from odfix.tenant.directory import load_policies
+from odfix.tenant.load import LoadReport
+from odfix.tenant.synth import synthesize
+
+
+@pytest.fixture(scope="module")
+def tenant(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("synth") / "signins.json"
+    result = synthesize(out, users=200, days=12, seed=7)
+    analysis = run([result.signins], users=result.users, audits=result.audits,
+                   policies=result.policies, devices=result.devices)
+    return result, json.loads(result.truth.read_text()), analysis
+
+
+def precision_recall(found: set[str], planted: set[str]) -> tuple[float, float]:
+    hit = len(found & planted)
+    return hit / max(1, len(found)), hit / max(1, len(planted))
+
+
+def test_planted_patterns_found_exactly(tenant):
+    _, truth, a = tenant
+    recurring = {u.upn for u in a.users if u.recurrence}
+    assert precision_recall(recurring, set(truth["sif_users"])) == (1.0, 1.0)
+    correlated = {u.upn for u in a.users if u.password_change_correlated}
+    assert precision_recall(correlated, set(truth["password_reset_users"])) == (1.0, 1.0)
+    cloned = {c.device_id for c in a.cloned_devices if c.evidence == "sign-ins"}
+    assert precision_recall(cloned, set(truth["cloned_device_ids"])) == (1.0, 1.0)
+    dupes = {c.device_names[0] for c in a.cloned_devices if c.evidence == "device-objects"}
+    assert dupes == set(truth["duplicate_device_names"])
+
+
+def test_recurrence_names_the_sign_in_frequency_policy(tenant):
+    _, truth, a = tenant
+    for user in a.users:
+        if user.recurrence:
+            assert 23 < user.recurrence.period_hours < 25
+            assert user.recurrence.confidence >= 0.6
+            assert user.recurrence.policy_ids[0] == truth["sif_policy_id"]
+            assert user.recommended[0] == f"tenant-admin:review-policy:{truth['sif_policy_id']}"
+    sif = next(p for p in a.policies if p.id == truth["sif_policy_id"])
+    assert sif.sign_in_frequency_hours == 24 and sif.affected_users == len(truth["sif_users"])
+    report_only = next(p for p in a.policies if p.state == "enabledForReportingButNotEnforced")
+    assert report_only.affected_users == 0 and report_only.sign_in_frequency_hours == 168
+
+
+def test_ranking_puts_onedrive_failures_first(tenant):
+    _, _, a = tenant
+    keys = [(u.onedrive_failures, u.failures) for u in a.users]
+    assert keys == sorted(keys, reverse=True)
+
+
+def test_synth_is_deterministic_per_seed(tmp_path):
+    a = synthesize(tmp_path / "a.json", users=20, days=4, seed=3, rows=500)
+    b = synthesize(tmp_path / "b.json", users=20, days=4, seed=3, rows=500, fmt="ndjson")
+    c = synthesize(tmp_path / "c.json", users=20, days=4, seed=4, rows=500)
+    assert a.rows == b.rows == 500
+    records = json.loads(a.signins.read_text())["value"]
+    assert records == [json.loads(line) for line in b.signins.read_text().splitlines()]
+    assert a.signins.read_bytes() != c.signins.read_bytes()
+
+
+def test_policies_from_graph_sample(fixtures):
+    policies = load_policies(fixtures / "ca_policies.json", LoadReport())
+    assert [(p.name, p.state, p.sign_in_frequency_hours, p.grant_controls) for p in policies] == [
+        ("SimplePolicy1", "disabled", None, ["block"]),
+        ("SimplePolicy2", "disabled", None, ["mfa"])]
+
+
+def test_recommendations_order():
+    plan = recommend({"device": 3, "password-change": 1}, None, True, ["dev-1"], {})
+    assert plan[:2] == ["credential-cleanup", "reconnect-work-account"]
+    assert "tenant-admin:review-cloned-device:dev-1" in plan and "dsregcmd-leave-join" in plan
+
+
+def test_password_change_from_users_file(fixtures, tmp_path):
+    beta = json.loads((fixtures / "graph_beta_signins.json").read_text())["value"][0]
+    sample = dict(beta, userPrincipalName="testaccount1@contoso.com",
+                  userId="26be570a-ae82-4189-b4e2-a37c6808512d",
+                  createdDateTime="2020-03-13T19:15:41Z")
+    failing = dict(sample, id="f1", createdDateTime="2020-03-13T20:00:00Z",
+                   status={"errorCode": 50173, "failureReason": "revoked"})
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"value": [sample, failing]}))
+    a = run([path], users=fixtures / "user_synthetic.json")
+    (user,) = a.users
+    assert user.password_change_correlated and user.categories == {"password-change": 1}
+    assert user.recommended[0] == "credential-cleanup"
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["signins", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_json_contract_csv_and_html(tenant, capsys, tmp_path):
+    result, _, _ = tenant
+    html = tmp_path / "r.html"
+    code, out, _ = cli(capsys, "analyze", str(result.signins), "--policies", str(result.policies),
+                       "--users", str(result.users), "--audits", str(result.audits),
+                       "--devices", str(result.devices), "--json", "--html", str(html))
+    assert code == 0
+    doc = json.loads(out)
+    Analysis.model_validate(doc)
+    user = doc["users"][0]
+    assert {"upn", "failures", "categories", "recurrence", "password_change_correlated",
+            "recommended"} <= set(user)
+    assert set(doc["cloned_devices"][0]) >= {"device_id", "device_names"}
+    assert set(doc["policies"][0]) >= {"id", "name", "sign_in_frequency_hours", "state"}
+    text = html.read_text()
+    assert text.count("<svg") == 4 and "<script" not in text and "src=\"http" not in text
+    code, out, _ = cli(capsys, "analyze", str(result.signins), "--csv")
+    assert code == 0 and out.splitlines()[0].startswith("upn,failures,onedrive_failures")
+    assert len(out.splitlines()) == len(doc["users"]) + 1
+
+
+def test_cli_exit_codes(capsys, tmp_path):
+    assert cli(capsys, "analyze", str(tmp_path / "nope.json"))[0] == 2
+    (tmp_path / "empty.json").write_text("")
+    code, out, err = cli(capsys, "analyze", str(tmp_path / "empty.json"), "--json")
+    assert code == 2 and out == "" and "empty" in err
+    code, out, _ = cli(capsys, "synth", "--out", str(tmp_path / "s.json"), "--users", "10",
+                       "--days", "3", "--rows", "100", "--json")
+    assert code == 0 and json.loads(out)["rows"] == 100
+    assert cli(capsys, "synth", "--out", str(tmp_path / "t.json"), "--users", "10", "--days",
+               "3", "--rows", "1")[0] == 2
+
+
+def test_timeline_for_one_user(tenant, capsys):
+    result, truth, _ = tenant
+    upn = truth["sif_users"][0]
+    code, out, _ = cli(capsys, "analyze", str(result.signins), "--user", upn, "--json")
+    events = json.loads(out)["timelines"][upn]
+    assert code == 0 and events == sorted(events, key=lambda e: e["at"])
+    assert any(e["error_code"] == 70043 for e in events)
+
+
+def test_fixture_readme_names_every_file(fixtures):
+    readme = (fixtures / "README.md").read_text()
+    for path in Path(fixtures).iterdir():
+        if path.name != "README.md":
+            assert path.name in readme or path.name.split("_")[0] in readme
