@@ -34,27 +34,27 @@ class Failure:
 
 
 NETWORK = Failure("0xCAA82EE2", "The operation timed out.",
-                  "Code: 0x80072ee2 Description: The TLS 1.2 handshake with "
+                  "Code: 0x80072ee2\r\nDescription: The TLS 1.2 handshake with "
                   "login.microsoftonline.com did not complete.")
 MULTIPLE_IDENTITIES = Failure(
     "0xCAA20003", "Authorization grant failed for this assertion.",
-    "Code: invalid_grant Description: AADSTS50020: User account from identity provider does "
+    "Code: invalid_grant\r\nDescription: AADSTS50020: User account from identity provider does "
     "not exist in tenant and cannot access the application.")
 DEVICE_DISABLED = Failure(
     "0xCAA20004", "The request was denied.",
-    "Code: access_denied Description: AADSTS135011: Device used during the authentication is "
+    "Code: access_denied\r\nDescription: AADSTS135011: Device used during the authentication is "
     "disabled.")
 DEVICE_NOT_AUTHENTICATED = Failure(
     "0xCAA20003", "Authorization grant failed for this assertion.",
-    "Code: invalid_grant Description: AADSTS50155: Device authentication failed for this user.")
+    "Code: invalid_grant\r\nDescription: AADSTS50155: Device authentication failed for this user.")
 STALE_TOKEN = Failure(
     "0xCAA20003", "Authorization grant failed for this assertion.",
-    "Code: invalid_grant Description: AADSTS50173: The provided grant has expired due to it "
+    "Code: invalid_grant\r\nDescription: AADSTS50173: The provided grant has expired due to it "
     "being revoked, a fresh auth token is needed. The user might have changed or reset their "
     "password.")
 INTERACTION_REQUIRED = Failure(
     "0xCAA2000C", "The request requires user interaction.",
-    "Code: interaction_required Description: AADSTS50076: Due to a configuration change made "
+    "Code: interaction_required\r\nDescription: AADSTS50076: Due to a configuration change made "
     "by your administrator, or because you moved to a new location, you must use multi-factor "
     "authentication to access '00000003-0000-0000-c000-000000000000'.")
 

@@ -2,12 +2,13 @@
 
 ``dsregcmd /status`` follows the section/field layout of the reference appendix (72-character
 separators, keys right-aligned to 26 columns, ``AadRecoveryEnabled:`` without its space);
-``wevtutil qe /f:xml`` prints bare ``<Event>`` elements with the 1098 fields ``Error``,
-``ErrorMessage`` and ``AdditionalInformation``; ``netsh winhttp show proxy`` its two variants.
+``wevtutil qe /f:xml`` prints bare ``<Event>`` elements, one a line, with the 1098 fields
+``Error`` (unsigned decimal), ``ErrorMessage`` and ``AdditionalInformation`` (as in
+tests/fixtures/aad_events); ``netsh winhttp show proxy`` its two variants.
 """
 
 from datetime import datetime, timedelta
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape
 
 from odfix.hosts.sim.state import SimEvent, SimState
 
@@ -17,6 +18,7 @@ PRT_LIFETIME = timedelta(days=14)
 CERT_LIFETIME = timedelta(days=3652)
 AAD_PROVIDER_GUID = "{4DE9BC9C-B27A-43C9-8994-0915F1A5E24F}"
 EVENT_NS = "http://schemas.microsoft.com/win/2004/08/events/event"
+USER_SID = "S-1-5-21-1111111111-2222222222-3333333333-1001"
 
 
 def dsreg_time(moment: datetime) -> str:
@@ -171,22 +173,25 @@ def wevtutil_xml(state: SimState, count: int) -> str:
 
 
 def _event_xml(state: SimState, event: SimEvent) -> str:
+    """One event as ``/f:xml`` prints it: ``Error`` as the unsigned decimal UInt32, CR LF inside
+    values as character references, one element per line."""
     when = event.time.strftime("%Y-%m-%dT%H:%M:%S.") + f"{event.time.microsecond:06d}0Z"
+    values = (("Error", str(int(event.error, 16)) if event.error else ""),
+              ("ErrorMessage", event.error_message), ("AdditionalInformation", event.additional))
     data = "".join(
-        f"<Data Name={quoteattr(name)}>{escape(value)}</Data>"
-        for name, value in (("Error", event.error), ("ErrorMessage", event.error_message),
-                            ("AdditionalInformation", event.additional))
-    )
+        f"<Data Name='{name}'>{escape(value).replace(chr(13), '&#13;').replace(chr(10), '&#10;')}"
+        "</Data>" for name, value in values)
     return (
         f"<Event xmlns='{EVENT_NS}'><System>"
-        f"<Provider Name='Microsoft-Windows-AAD' Guid='{AAD_PROVIDER_GUID}'/>"
+        f"<Provider Name='Microsoft-Windows-AAD' Guid='{AAD_PROVIDER_GUID.lower()}'/>"
         f"<EventID>{event.event_id}</EventID><Version>0</Version><Level>{event.level}</Level>"
-        "<Task>101</Task><Opcode>0</Opcode><Keywords>0x4000000000000001</Keywords>"
+        "<Task>103</Task><Opcode>0</Opcode><Keywords>0x4000000000000012</Keywords>"
         f"<TimeCreated SystemTime='{when}'/><EventRecordID>{event.record_id}</EventRecordID>"
-        "<Correlation/><Execution ProcessID='1204' ThreadID='6340'/>"
+        "<Correlation/><Execution ProcessID='11500' ThreadID='5920'/>"
         "<Channel>Microsoft-Windows-AAD/Operational</Channel>"
-        f"<Computer>{escape(state.hostname)}</Computer><Security UserID='S-1-5-18'/>"
-        f"</System><EventData>{data}</EventData></Event>"
+        f"<Computer>{escape(state.hostname)}</Computer>"
+        f"<Security UserID='{USER_SID}'/>"
+        f"</System><EventData>{data}</EventData></Event>\r\n"
     )
 
 
