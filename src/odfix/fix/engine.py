@@ -173,12 +173,12 @@ class Engine:
             return report
         if not self.options.apply:
             return self._dry_run(report)
-        self.run_id = new_run_id(self.host.now())
-        report.run_id = self.run_id
         if not plan:
             report.exit_code = int(ExitCode.FIX_FAILED)
             report.reason = f"the guide has no method for {top.id}: {diagnosis.escalation or ''}"
             return report
+        self.run_id = new_run_id(self.host.now())
+        report.run_id = self.run_id
         self._log("run-start", cause=top.id, join_type=report.join_type, plan=plan,
                   allow_unjoin=self.options.allow_unjoin, unattended=self.options.yes,
                   method=self.options.method, verdict=diagnosis.verdict,
