@@ -5,7 +5,8 @@ from datetime import UTC, datetime
 import pytest
 
 from odfix.diagnosis import diagnose
-from odfix.evidence.bundle import load
+from odfix.evidence.bundle import from_files, load
+from odfix.evidence.common import Citation
 from odfix.guide.load import load_guide
 
 from .conftest import assert_cited
@@ -100,3 +101,23 @@ def test_healthy_says_so_plainly(scenarios):
 def test_the_capture_time_comes_from_the_newest_evidence(scenarios):
     result = diagnose([load(scenarios / "hybrid-joined")])
     assert result.pcs[0].captured_at == "2026-01-12T08:30:00+00:00"
+
+
+REAL_LAYOUTS = {
+    "domain_joined_sync_pending_2019.txt": ("domain-joined", "device-registration"),
+    "entra_joined_irregular_2025.txt": ("entra-joined", "healthy"),
+    "hybrid_prt_failure_learn.txt": ("hybrid-joined", "device-registration"),
+    "hybrid_space_lines_2020.txt": ("hybrid-joined", "healthy"),
+    "registered_prompt_utf16.txt": ("entra-registered", "healthy"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REAL_LAYOUTS))
+def test_real_dsregcmd_layouts(scenarios, name):
+    """The dsregcmd fixtures of real outputs (2019-2026 layouts) give sensible verdicts."""
+    folder = scenarios.parent / "dsregcmd"
+    bundle = from_files({"dsregcmd_status.txt": (folder / name).read_bytes()}, "pc")
+    result = diagnose([bundle])
+    assert (result.join_type, result.causes[0].id) == REAL_LAYOUTS[name]
+    assert_cited(folder, [Citation(file=name, line=c.line, text=c.text)
+                          for f in result.findings for c in f.evidence])

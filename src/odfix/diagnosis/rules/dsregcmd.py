@@ -117,6 +117,16 @@ def _certificate(status: DsregStatus, context: RuleContext) -> list[Finding]:
     valid_to = status.health.certificate_valid_to
     if context.now is None or valid_to is None or valid_to >= context.now:
         return []
+    renewed = status.prt.update_time
+    if status.prt.azure_ad_prt and renewed is not None and renewed > valid_to:
+        # the device still authenticated after that date: the shown validity is not the story
+        return [Finding(
+            id="dsreg.device-cert-expired", severity="warning", source=SOURCE,
+            title=(f"DeviceCertificateValidity ends {valid_to:%Y-%m-%d %H:%M} UTC, yet the PRT "
+                   f"was renewed later ({renewed:%Y-%m-%d %H:%M} UTC)"),
+            evidence=_cite(status, ("Device Details", "DeviceCertificateValidity")),
+            weights={"device-registration": 0.2},
+        )]
     return [Finding(
         id="dsreg.device-cert-expired", severity="error", source=SOURCE,
         title=f"The device certificate expired at {valid_to:%Y-%m-%d %H:%M} UTC",
