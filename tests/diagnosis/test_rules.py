@@ -13,6 +13,7 @@ from odfix.evidence import network as net_parser
 from odfix.evidence import office_identity, onedrive
 from odfix.guide.codes import load_catalog
 
+from .conftest import SCENARIOS
 from .conftest import assert_cited as cited
 
 CAPTURE = datetime(2026, 1, 12, 8, 45, tzinfo=UTC)
@@ -138,3 +139,11 @@ def test_prt_renewed_before_the_password_change(scenarios):
     before = context(changed=datetime(2026, 1, 9, tzinfo=UTC))
     assert "dsreg.prt-before-password-change" in ids(dsregcmd.findings(status, after))
     assert "dsreg.prt-before-password-change" not in ids(dsregcmd.findings(status, before))
+
+
+def test_one_mfa_prompt_is_not_a_cause():
+    folder = SCENARIOS.parent / "aad_events"
+    log = aad_parser.parse((folder / "rendered_root_wrapped.xml").read_bytes())
+    prompt = next(f for f in aad_events.findings(log, context())
+                  if f.id == "aad.interaction-required")
+    assert prompt.weights == {"recurring-conditional-access": 0.2}

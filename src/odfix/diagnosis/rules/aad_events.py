@@ -119,6 +119,7 @@ def _interaction(events: list[AadEvent], frequency_code: bool) -> Finding:
         title=(f"{len(found.occurrences)} occurrence(s) of interaction required "
                f"({codes}{period}), not at a regular cadence"),
         evidence=[e.citation for e in _cited(events)],
-        weights={"recurring-conditional-access": 0.5 if frequency_code else 0.3},
+        weights={"recurring-conditional-access": (0.35 if len(found.occurrences) >= 3 else 0.2)
+                 + (0.15 if frequency_code else 0.0)},
         details=_details(events),
     )
