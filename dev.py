@@ -69,7 +69,7 @@ def main() -> int:
     if job == "test":
         return test(rest)
     if job == "demo":
-        return run(str(PY), "-m", "odfix", "kb", "--format", "md", *rest)
+        return run(str(PY), "-m", "odfix", "demo", *rest)
     if job == "bench":
         return run(str(PY), str(ROOT / "benchmarks" / "run.py"), *rest)
     return run(str(PY), "-m", "odfix", *rest)
