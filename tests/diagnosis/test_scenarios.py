@@ -7,7 +7,9 @@ import pytest
 from odfix.diagnosis import diagnose
 from odfix.evidence.bundle import from_files, load
 from odfix.evidence.common import Citation
+from odfix.fix.engine import diagnose_host
 from odfix.guide.load import load_guide
+from odfix.hosts.simulated import build_host, load_scenario, scenario_names
 
 from .conftest import assert_cited
 
@@ -121,3 +123,16 @@ def test_real_dsregcmd_layouts(scenarios, name):
     assert (result.join_type, result.causes[0].id) == REAL_LAYOUTS[name]
     assert_cited(folder, [Citation(file=name, line=c.line, text=c.text)
                           for f in result.findings for c in f.evidence])
+
+
+@pytest.mark.parametrize("name", scenario_names())
+def test_simulated_pcs_are_diagnosed_with_their_cause(name, tmp_path):
+    """The simulated PCs compute their captures from cause and effect; the diagnosis finds it.
+
+    One PC of a cloned image cannot show the clone (that needs a second PATH): its broken
+    registration is what a single capture shows.
+    """
+    scenario = load_scenario(name)
+    result = diagnose_host(build_host(scenario, tmp_path), scenario.error_code)
+    expected = "device-registration" if scenario.cause == "cloned-image" else scenario.cause
+    assert result.causes[0].id == expected

@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from itertools import pairwise
+from math import ceil
 from statistics import median
 
 from pydantic import BaseModel
@@ -34,14 +35,19 @@ def occurrences(times: Iterable[datetime]) -> list[datetime]:
 
 
 def estimate(times: Iterable[datetime]) -> Cadence:
-    """Median gap between occurrences; regular when there are at least three occurrences and
-    every gap is within ``TOLERANCE`` of the median."""
+    """Median gap between occurrences; regular when there are at least three occurrences and at
+    least two thirds of the gaps (two at least) lie within ``TOLERANCE`` of the median.
+
+    One gap may be off: once a sign-in frequency expires, the broker keeps failing until the user
+    signs in, so the newest failure often follows the previous one after a short gap.
+    """
     starts = occurrences(times)
     if len(starts) < 2:
         return Cadence(occurrences=starts, period_hours=None, regular=False)
     gaps = [(b - a).total_seconds() / 3600 for a, b in pairwise(starts)]
     period = median(gaps)
-    regular = len(starts) >= MIN_OCCURRENCES and all(
-        abs(gap - period) <= TOLERANCE * period for gap in gaps
-    )
+    fitting = [gap for gap in gaps if abs(gap - period) <= TOLERANCE * period]
+    regular = len(starts) >= MIN_OCCURRENCES and len(fitting) >= max(2, ceil(2 * len(gaps) / 3))
+    if regular:
+        period = median(fitting)
     return Cadence(occurrences=starts, period_hours=round(period, 2), regular=regular)

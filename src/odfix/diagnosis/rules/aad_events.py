@@ -42,18 +42,32 @@ _GROUPS: dict[str, _Group] = {
 }
 
 
+KNOWN = frozenset(_GROUPS) | frozenset(RECURRING)
+
+
 def findings(log: AadEventLog, context: RuleContext) -> list[Finding]:
     """One finding per kind of failure the AAD events show; cadence for interaction prompts."""
     by_category: dict[str, list[AadEvent]] = {}
+    other: list[AadEvent] = []
     for event in log.events:
         if not event.is_aad:
             continue
-        for category in context.classify(event.codes, event.aadsts):
+        categories = context.classify(event.codes, event.aadsts)
+        for category in categories:
             by_category.setdefault(category, []).append(event)
+        if event.level in ("error", "critical") and not any(c in KNOWN for c in categories):
+            other.append(event)
     found = [
         _group_finding(_GROUPS[category], events, context)
         for category, events in by_category.items() if category in _GROUPS
     ]
+    if other:
+        found.append(Finding(
+            id="aad.other-errors", severity="info", source=SOURCE,
+            title=(f"{len(other)} other AAD error event(s){_span(other)} that point at none of "
+                   f"the causes ({_codes(other) or 'no code'})"),
+            evidence=[e.citation for e in _cited(other)], details=_details(other),
+        ))
     prompts = [e for c in RECURRING for e in by_category.get(c, [])]
     if prompts:
         found.append(_interaction(list({id(e): e for e in prompts}.values()),

@@ -34,9 +34,11 @@ class RuleContext:
         return list(dict.fromkeys(c for c in found if c != "unknown"))
 
     def classify(self, codes: Iterable[str], aadsts: Iterable[int]) -> list[str]:
-        """Categories of one failure: its AADSTS codes say why the server refused, so they win
-        over the broker's outer 0xCAA.. code (``invalid_grant`` for a disabled device)."""
-        return (self.categories(f"AADSTS{n}" for n in aadsts) or self.categories(codes))
+        """Categories of one failure: its AADSTS codes say why the server refused, so they alone
+        count when present (the broker's outer ``invalid_grant`` also wraps a disabled device or
+        a wrong tenant); without one, the 0xCAA.. codes count."""
+        server = [f"AADSTS{n}" for n in aadsts]
+        return self.categories(server) if server else self.categories(codes)
 
     def weights(self, categories: Iterable[str]) -> dict[CauseId, float]:
         """The strongest weight per cause over ``categories``."""
