@@ -1,5 +1,6 @@
 """One test per scenario folder: top cause, key findings with real cited lines, plan order."""
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -136,3 +137,14 @@ def test_simulated_pcs_are_diagnosed_with_their_cause(name, tmp_path):
     result = diagnose_host(build_host(scenario, tmp_path), scenario.error_code)
     expected = "device-registration" if scenario.cause == "cloned-image" else scenario.cause
     assert result.causes[0].id == expected
+
+
+def test_the_manifest_time_and_host_win(scenarios):
+    files = {p.name: p.read_bytes() for p in (scenarios / "healthy").iterdir()}
+    files["manifest.json"] = json.dumps({"time": "2026-01-13T09:00:00Z",
+                                         "host_name": "PC-0001"}).encode()
+    result = diagnose([from_files(files, "bundle")])
+    assert result.pcs[0].host_name == "PC-0001"
+    assert result.pcs[0].captured_at == "2026-01-13T09:00:00+00:00"
+    stale = next(f for f in result.findings if f.id == "dsreg.prt-stale")
+    assert "25.0 h before the capture" in stale.title
