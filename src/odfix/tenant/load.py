@@ -37,7 +37,7 @@ from odfix.tenant.schema import (
 if TYPE_CHECKING:
     import duckdb
 
-CHUNK_BYTES = 48 << 20
+CHUNK_BYTES = 16 << 20
 MAX_LISTED = 50
 _WINDOW = 1 << 20
 _SCALAR = rb'(?:"(?:[^"\\]|\\.)*"|-?[0-9.eE+-]+|true|false|null)'
@@ -359,10 +359,10 @@ def _load_array(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport
 
     ranges = spans(path, chunk_bytes)
     folder = _scratch_dir()
-    ready: queue.Queue[tuple[int, str] | BaseException | None] = queue.Queue(maxsize=2)
+    threads = os.cpu_count() or 1
+    ready: queue.Queue[tuple[int, str] | BaseException | None] = queue.Queue(2 * threads + 1)
     worker = threading.Thread(target=_produce, args=(path, ranges, folder, ready), daemon=True)
     worker.start()
-    threads = os.cpu_count() or 1
     try:
         done = False
         while not done:
@@ -375,7 +375,7 @@ def _load_array(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport
                     done = True
                     break
                 batch.append(item)
-                if len(batch) >= threads:
+                if len(batch) >= 2 * threads:
                     break
                 try:
                     item = ready.get_nowait()

@@ -2,7 +2,8 @@
 
 Failures of one user and category closer than an hour are one episode; the gaps between episode
 starts give the period (their median) and the confidence: the share of gaps within 10 % of a
-multiple of the period (a missed day is still on cadence), scaled down below six gaps.
+period or twice or three times it (a missed day is still on cadence), scaled down below
+eight gaps.
 Password-change failures come in bursts after the change, not on a cadence, so they are left out.
 """
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     import duckdb
 
 MIN_GAPS = 3
-MIN_CONFIDENCE = 0.6
+MIN_CONFIDENCE = 0.7
 EPISODE_HOURS = 1.0
 MIN_PERIOD_HOURS = 2.0
 
@@ -54,9 +55,10 @@ def cadences(con: "duckdb.DuckDBPyConnection") -> dict[str, tuple[str, float, fl
             FROM gaps WHERE h IS NOT NULL GROUP BY ALL HAVING count(*) >= {MIN_GAPS}),
         scored AS (
             SELECT upn, category, period, n,
-                   len(list_filter(hs, lambda x: abs(x - period * greatest(1, round(x / period)))
-                                   <= greatest(0.1 * period, 0.25))) / n
-                   * least(1.0, n / 6.0) AS confidence
+                   len(list_filter(hs, lambda x: abs(
+                       x - period * least(3, greatest(1, round(x / period))))
+                       <= greatest(0.1 * period, 0.25))) / n
+                   * least(1.0, n / 8.0) AS confidence
             FROM stats WHERE period >= {MIN_PERIOD_HOURS})
         SELECT upn, arg_max(category, confidence), arg_max(period, confidence),
                max(confidence), arg_max(n, confidence) + 1

@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS signins (
     device_name VARCHAR,
     device_os VARCHAR,
     trust_type VARCHAR,
-    ca STRUCT(id VARCHAR, name VARCHAR, result VARCHAR, sif BOOLEAN)[],  -- applied CA policies
+    ca STRUCT(id VARCHAR, name VARCHAR, result VARCHAR, sif BOOLEAN)[],  -- CA, failures only
     source VARCHAR,          -- file the row came from
     kind VARCHAR             -- graph | portal-csv | log-analytics | parquet
 )
@@ -78,5 +78,6 @@ def graph_select(source: str, file: str, kind: str) -> str:
                  list_contains(signInEventTypes, 'interactiveUser')),
         nullif(deviceDetail.deviceId, ''), nullif(deviceDetail.displayName, ''),
         deviceDetail.operatingSystem, deviceDetail.trustType,
-        {ca_expr("appliedConditionalAccessPolicies")}, {lit(file)}, '{kind}'
+        CASE WHEN coalesce(try_cast(status.errorCode AS INTEGER), 0) <> 0
+             THEN {ca_expr("appliedConditionalAccessPolicies")} END, {lit(file)}, '{kind}'
     FROM {source}"""

@@ -1,0 +1,138 @@
+"""Benchmark ``odfix signins analyze`` on 1,000,000 sign-ins in Graph's document shape.
+
+    python3 dev.py bench signins                       # 1,000,000 rows (~1.3 GB, cached)
+    .venv/bin/python benchmarks/bench_signins.py --rows 100000    # quick run
+
+Compares, each in its own child process (wall time and peak RSS from
+``resource.getrusage(RUSAGE_CHILDREN)`` of a per-job watcher process):
+  odfix   end-to-end ``odfix signins analyze FILE --users --audits --policies --devices --json``
+  pandas  (a) plain ``json`` + pandas: the same classification and per-user counts
+  floor   (b) a raw DuckDB ``read_json`` of the same records as NDJSON, reading just the columns
+          odfix's analysis reads (``odfix.tenant.schema.GRAPH_COLUMNS``) into a table
+Targets: odfix >= 20x faster than pandas, <= 2x the floor, peak RSS <= 1 GiB.
+The ``ODFIX_BENCH_SIGNINS_ROWS`` environment variable also sets the size.
+"""
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+GENERATOR = "v2"  # bump when synth output changes, so cached files are rebuilt
+
+
+def _data(rows: int) -> tuple[Path, Path]:
+    from odfix.tenant.synth import synthesize
+
+    DATA.mkdir(exist_ok=True)
+    graph = DATA / f"signins-{rows}-{GENERATOR}.json"
+    ndjson = DATA / f"signins-{rows}-{GENERATOR}.ndjson"
+    users = max(100, rows // 50)
+    for path, fmt in ((graph, "graph"), (ndjson, "ndjson")):
+        if not path.exists():
+            print(f"generating {path.name} ...", flush=True)
+            start = time.perf_counter()
+            tmp = path.with_name(path.name + ".part")
+            synthesize(tmp, users=users, days=30, seed=1, rows=rows, fmt=fmt)  # type: ignore[arg-type]
+            for kind in ("users", "audits", "policies", "devices", "truth"):
+                tmp.with_name(f"{tmp.stem}.{kind}.json").rename(
+                    path.with_name(f"{path.stem}.{kind}.json"))
+            tmp.rename(path)
+            print(f"  {time.perf_counter() - start:.1f} s, {path.stat().st_size / 1e9:.2f} GB",
+                  flush=True)
+    return graph, ndjson
+
+
+def _pandas(graph: str) -> None:
+    """Baseline (a): load the whole document with json, classify and count with pandas."""
+    import pandas as pd
+
+    from odfix.guide.codes import load_catalog
+
+    categories = load_catalog().aadsts_categories()
+    with open(graph, encoding="utf-8") as fh:
+        records = json.load(fh)["value"]
+    frame = pd.DataFrame.from_records(records)
+    frame["upn"] = frame["userPrincipalName"].str.lower()
+    frame["code"] = frame["status"].str.get("errorCode").fillna(0).astype(int)
+    failures = frame[frame["code"] != 0].copy()
+    failures["category"] = failures["code"].map(categories).fillna("unknown")
+    per_user = failures.groupby(["upn", "category"]).size().unstack(fill_value=0)
+    totals = frame.groupby("upn").size()
+    print(len(per_user), int(totals.sum()), file=sys.stderr)
+
+
+def _floor(ndjson: str) -> None:
+    """Baseline (b): DuckDB reads the NDJSON records, just the columns odfix uses."""
+    import duckdb
+
+    from odfix.tenant.schema import GRAPH_COLUMNS
+
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE t AS SELECT * FROM read_json(?, format='newline_delimited', "
+                f"columns={GRAPH_COLUMNS!r})", [ndjson]).fetchall()
+    print(con.execute("SELECT count(*) FROM t").fetchall(), file=sys.stderr)
+
+
+def _watch(argv: list[str]) -> None:
+    """Run one job as a child; print its wall time and peak RSS (RUSAGE_CHILDREN) as JSON."""
+    start = time.perf_counter()
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    print(json.dumps({"seconds": seconds, "rss": peak, "rc": done.returncode,
+                      "stderr": done.stderr[-400:]}))
+
+
+def _measure(name: str, argv: list[str]) -> dict[str, float]:
+    out = subprocess.run([sys.executable, __file__, "--watch", *argv], capture_output=True,
+                         text=True, check=True)
+    result = json.loads(out.stdout)
+    if result["rc"] != 0:
+        raise SystemExit(f"{name} failed: {result['stderr']}")
+    print(f"  {name:7s} {result['seconds']:8.2f} s   peak RSS {result['rss'] / 2**20:8.0f} MiB",
+          flush=True)
+    return result  # type: ignore[no-any-return]
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--watch"]:
+        _watch(argv[1:])
+        return 0
+    if argv[:1] == ["--pandas"]:
+        _pandas(argv[1])
+        return 0
+    if argv[:1] == ["--floor"]:
+        _floor(argv[1])
+        return 0
+    rows = int(os.environ.get("ODFIX_BENCH_SIGNINS_ROWS", "1000000"))
+    if argv[:1] == ["--rows"]:
+        rows = int(argv[1])
+    graph, ndjson = _data(rows)
+    comp = [f"--{k}={graph.with_name(f'{graph.stem}.{k}.json')}"
+            for k in ("users", "audits", "policies", "devices")]
+    print(f"{rows:,} sign-ins, {graph.stat().st_size / 1e9:.2f} GB Graph document, "
+          f"{os.cpu_count()} CPUs", flush=True)
+    me = [sys.executable, __file__]
+    floor = _measure("floor", [*me, "--floor", str(ndjson)])
+    odfix = _measure("odfix", [sys.executable, "-m", "odfix", "signins", "analyze", str(graph),
+                               *comp, "--json"])
+    pandas = _measure("pandas", [*me, "--pandas", str(graph)])
+    vs_pandas = pandas["seconds"] / odfix["seconds"]
+    vs_floor = odfix["seconds"] / floor["seconds"]
+    rss = odfix["rss"] / 2**30
+    print(f"odfix vs pandas: {vs_pandas:.1f}x faster (target >= 20x)")
+    print(f"odfix vs floor:  {vs_floor:.2f}x the floor's time (target <= 2x)")
+    print(f"odfix peak RSS:  {rss:.2f} GiB (target <= 1 GiB); pandas "
+          f"{pandas['rss'] / 2**30:.2f} GiB, floor {floor['rss'] / 2**30:.2f} GiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(HERE.parent / "src"))
+    sys.exit(main(sys.argv[1:]))
