@@ -179,6 +179,7 @@ class GraphState:
     log: list[Hit] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     admitted: deque[float] = field(default_factory=deque)
+    matches: dict[tuple[str, str], list[Record]] = field(default_factory=dict)
     _index: dict[str, tuple[list[datetime], list[Record]]] = field(default_factory=dict)
     _text: dict[int, bytes] = field(default_factory=dict)
 
@@ -367,8 +368,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, "Request_ResourceNotFound", f"Resource '{single}' does not exist.")
             return 404
         try:
-            matched = apply_filter(params.get("$filter", ""), times, rows, stamp) \
-                if stamp else rows
+            key = (name, params.get("$filter", ""))
+            if key not in state.matches:  # later pages of a query reuse the first page's work
+                state.matches[key] = apply_filter(key[1], times, rows, stamp) if stamp else rows
+            matched = state.matches[key]
             top = int(params.get("$top", MAX_TOP))
         except (FilterError, ValueError) as error:
             self._error(400, "BadRequest", str(error))

@@ -13,6 +13,7 @@ from odfix.errors import BadInput
 from odfix.output import console, emit_json, err_console
 
 if TYPE_CHECKING:
+    from odfix.tenant.kql import KqlTable
     from odfix.tenant.pull import PullResult
 
 _RELATIVE = re.compile(r"^(\d+)([dh])$")
@@ -146,6 +147,65 @@ def _summary(result: PullResult) -> None:
                   markup=False, soft_wrap=True)
 
 
+def kql(
+    analysis: list[str] = typer.Option(
+        [], "--analysis", help="classify, users, cadence, password or clones (default: all)."),
+    days: int = typer.Option(30, "--days", min=1, max=3650, help="Look back this many days."),
+    workspace: str | None = typer.Option(None, "--workspace",
+                                         help="Run in this Log Analytics workspace (id)."),
+    tenant: str | None = typer.Option(None, "--tenant", help="Tenant for --workspace sign-in."),
+    client_id: str | None = typer.Option(None, "--client-id", envvar="ODFIX_CLIENT_ID",
+                                         help="App registration for --workspace sign-in."),
+    secret_env: str | None = typer.Option(None, "--secret-env",
+                                          help="Env variable holding the app's client secret."),
+    certificate: Path | None = typer.Option(None, "--certificate", help="App certificate."),
+    device_code: bool = typer.Option(False, "--device-code", help="Sign in with a device code."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Print the analyses as KQL for Log Analytics, or run them there with --workspace."""
+    from odfix.tenant import kql as generator
+    from odfix.tenant.analyze import catalog_categories
+
+    unknown = [a for a in analysis if a not in generator.ANALYSES]
+    if unknown:
+        raise BadInput(f"--analysis: unknown {', '.join(unknown)} "
+                       f"(choose from {', '.join(generator.ANALYSES)})")
+    categories = catalog_categories()
+    queries = {name: generator.query(name, categories, days)
+               for name in (analysis or list(generator.ANALYSES))}
+    if workspace is None:
+        if as_json:
+            emit_json({"days": days, "queries": queries})
+        else:
+            console.print("\n".join(queries.values()), markup=False, highlight=False,
+                          soft_wrap=True)
+        return
+    credential = generator.workspace_credential(tenant, client_id, secret_env, certificate,
+                                                device_code)
+    results, warnings = generator.run_in_workspace(workspace, queries, days, credential)
+    for warning in warnings:
+        err_console.print(f"odfix: warning: {warning}", markup=False, soft_wrap=True)
+    if as_json:
+        emit_json({"days": days, "workspace": workspace, "queries": queries,
+                   "results": {n: [t.model_dump() for t in ts] for n, ts in results.items()}})
+        return
+    _tables(results)
+
+
+def _tables(results: dict[str, list[KqlTable]]) -> None:
+    from rich.table import Table
+
+    for name, tables in results.items():
+        for result in tables:
+            table = Table(title=name)
+            for column in result.columns:
+                table.add_column(column)
+            for row in result.rows:
+                table.add_row(*("" if v is None else str(v) for v in row))
+            console.print(table)
+
+
 def register(group: typer.Typer) -> None:
     """Add ``pull`` and ``kql`` to the ``signins`` group."""
     group.command("pull")(pull)
+    group.command("kql")(kql)
