@@ -1,4 +1,4 @@
-"""Pull benchmark: ``odfix signins pull`` against the local Graph server at Graph's documented limit.
+"""Pull benchmark: ``odfix signins pull`` against the local Graph server at the documented limit.
 
 Graph allows 5 reporting requests per 10 s per app per tenant, 1,000 rows a page: a ceiling of
 500 rows/s. Time is scaled down ``--scale`` times on both sides (the server throttles 5 requests per

@@ -6,7 +6,7 @@ import re
 import sys
 import types
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from hypothesis import given
@@ -89,7 +89,7 @@ def test_workspace_without_the_extra_is_a_clear_error(
 
 
 class _Client:
-    calls: list[tuple[str, str, Any]] = []
+    calls: ClassVar[list[tuple[str, str, Any]]] = []
 
     def __init__(self, credential: Any) -> None:
         self.credential = credential
