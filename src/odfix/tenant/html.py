@@ -119,8 +119,9 @@ def bar_chart(rows: list[tuple[str, int, int]], first: str, second: str) -> Mark
     y = 6 + len(rows) * (bar + 6)
     body.append(f'<rect x="{left}" y="{y + 4}" width="10" height="10" fill="#3182bd"/>')
     body.append(_text(left + 14, y + 13, second))
-    body.append(f'<rect x="{left + 160}" y="{y + 4}" width="10" height="10" fill="#9ecae1"/>')
-    body.append(_text(left + 174, y + 13, first))
+    gap = left + 34 + 6.5 * len(second)
+    body.append(f'<rect x="{gap:.1f}" y="{y + 4}" width="10" height="10" fill="#9ecae1"/>')
+    body.append(_text(gap + 14, y + 13, first))
     return _svg(y + 22, body)
 
 
