@@ -7,8 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from odfix.cli import main
+from odfix.errors import BadInput
 from odfix.exitcodes import ExitCode
-from odfix.guide.codes import UnknownCode, load_catalog, normalize_code, parse_catalog
+from odfix.guide.codes import UnknownCode, load_catalog, normalize_code, read_catalog
 
 ONEDRIVE = ["de40", "de44", "de80", "de81", "de85", "de86", "de88", "de8a", "de90", "deb4", "dec5",
             "deef", "def0", "def4", "def7"]
@@ -100,7 +101,7 @@ def test_normalize_accepts_or_rejects_cleanly(text):
         assert key.startswith(("0x", "AADSTS"))
 
 
-def test_broken_catalog_names_the_entry():
+def test_broken_catalog_names_the_entry(tmp_path):
     text = """retrieved: x
 sources: {a: A}
 codes:
@@ -108,11 +109,12 @@ codes:
      sources: [a]}
 facilities: []
 """
-    with pytest.raises(Exception, match=r"codes\.yaml: codes\.0\.category"):
-        parse_catalog(text)
+    (tmp_path / "codes.yaml").write_text(text)
+    with pytest.raises(BadInput, match=r"codes\.yaml: codes\[0\]\.category \(line 4\)"):
+        read_catalog(tmp_path / "codes.yaml", name="codes.yaml")
 
 
-def test_catalog_rejects_unknown_source_ids():
+def test_catalog_rejects_unknown_source_ids(tmp_path):
     text = """retrieved: x
 sources: {a: A}
 codes:
@@ -120,8 +122,9 @@ codes:
      sources: [b]}
 facilities: []
 """
-    with pytest.raises(Exception, match="unknown source"):
-        parse_catalog(text)
+    (tmp_path / "codes.yaml").write_text(text)
+    with pytest.raises(BadInput, match="unknown source"):
+        read_catalog(tmp_path / "codes.yaml")
 
 
 def test_explain_json_is_one_document(capsys):

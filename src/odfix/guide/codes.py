@@ -8,12 +8,13 @@ all to one key: ``0x8004DE40``, ``0xCAA2000C`` or ``AADSTS50173``.
 import re
 from functools import cache
 from importlib.resources import files
+from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from odfix.errors import BadInput
+from odfix.guide.load import load_yaml_model
 
 Family = Literal["onedrive", "wam", "aadsts"]
 Category = Literal[
@@ -174,24 +175,12 @@ class Catalog:
         }
 
 
-def parse_catalog(text: str, name: str = "codes.yaml") -> Catalog:
-    """Validate catalog YAML; errors name the file and the failing entry."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise BadInput(f"{name}:{where} is not valid YAML") from None
-    try:
-        return Catalog(CatalogFile.model_validate(raw))
-    except ValidationError as error:
-        first = error.errors()[0]
-        path = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise BadInput(f"{name}: {path}: {first['msg']}") from None
+def read_catalog(path: Path, name: str | None = None) -> Catalog:
+    """Validate a catalog file; errors name the file, the failing entry's path and its line."""
+    return Catalog(load_yaml_model(path, CatalogFile, name=name, error=BadInput))
 
 
 @cache
 def load_catalog() -> Catalog:
     """The packaged catalog (parsed once per process)."""
-    text = files("odfix.guide").joinpath("codes.yaml").read_text(encoding="utf-8")
-    return parse_catalog(text)
+    return read_catalog(Path(str(files("odfix.guide").joinpath("codes.yaml"))), name="codes.yaml")
