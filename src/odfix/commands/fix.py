@@ -8,17 +8,18 @@ import hashlib
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from odfix.errors import WrongContext
-from odfix.fix.engine import Engine, FixOptions, FixReport, Narrator, quiet
-from odfix.fix.journal import Journal, data_dir
-from odfix.hosts.base import Host
 from odfix.output import console, emit_json
+
+if TYPE_CHECKING:  # the engine is imported inside the commands: `odfix --help` stays fast
+    from odfix.fix.engine import FixReport, Narrator
+    from odfix.hosts.base import Host
 
 STATUS_STYLE = {"done": "green", "done-before": "green", "planned": "cyan", "skipped": "dim",
                 "paused": "yellow", "failed": "red", "declined": "yellow"}
@@ -27,7 +28,9 @@ NARRATION_STYLE = {"diagnosis": "bold", "method": "bold magenta", "check": "cyan
                    "test": "yellow", "gate": "yellow", "step": ""}
 
 
-def _narrator(enabled: bool) -> Narrator:
+def _narrator(enabled: bool) -> "Narrator":
+    from odfix.fix.engine import quiet
+
     if not enabled:
         return quiet
 
@@ -39,7 +42,7 @@ def _narrator(enabled: bool) -> Narrator:
     return narrate
 
 
-def _print_report(report: FixReport) -> None:
+def _print_report(report: "FixReport") -> None:
     """Each step with its status, then each change or observation on its own unwrapped line."""
     if report.steps:
         console.rule(f"odfix fix — {report.cause} on a {report.join_type} PC")
@@ -55,11 +58,17 @@ def _print_report(report: FixReport) -> None:
         console.print(f"journal: odfix journal --run {report.run_id}")
 
 
+def _sim_dir() -> Path:
+    from odfix.fix.journal import data_dir
+
+    return data_dir() / "sim"
+
+
 def _sim_path(scenario: str) -> Path:
-    return data_dir() / "sim" / f"{scenario}.json"
+    return _sim_dir() / f"{scenario}.json"
 
 
-def _simulated(scenario: str, resume: bool) -> tuple[Host, str]:
+def _simulated(scenario: str, resume: bool) -> "tuple[Host, str]":
     """The simulated PC (the saved one when resuming) and the code on the scenario's ticket."""
     from odfix.hosts.simulated import SimulatedHost, build_host, load_scenario
 
@@ -67,10 +76,10 @@ def _simulated(scenario: str, resume: bool) -> tuple[Host, str]:
     saved = _sim_path(scenario)
     if resume and saved.exists():
         return SimulatedHost.load(saved), spec.error_code
-    return build_host(spec, data_dir() / "sim" / scenario), spec.error_code
+    return build_host(spec, _sim_dir() / scenario), spec.error_code
 
 
-def _real_host() -> Host:
+def _real_host() -> "Host":
     if sys.platform != "win32":
         raise WrongContext("odfix fix changes a Windows PC and this is not Windows; "
                            "rehearse with --simulate SCENARIO or run odfix demo")
@@ -94,6 +103,9 @@ def fix(
     json_output: bool = typer.Option(False, "--json", help="One JSON line (<= 2,048 chars)."),
 ) -> None:
     """Fix the 0x8004de40 family: diagnose, then run the guide's methods and verify each."""
+    from odfix.fix.engine import Engine, FixOptions
+    from odfix.fix.journal import Journal
+
     if simulate:
         host, ticket_code = _simulated(simulate, resume)
         error_code = error_code or ticket_code
@@ -137,6 +149,8 @@ def journal(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Show the fix journal: every run, or every change of one run with its before-state."""
+    from odfix.fix.journal import Journal
+
     book = Journal()
     if run is not None:
         entries = book.entries(run)
@@ -187,6 +201,8 @@ def demo(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Diagnose → fix → verify on a simulated PC, narrating each step and check."""
+    from odfix.fix.engine import FixOptions
+    from odfix.fix.journal import Journal
     from odfix.fix.rehearse import rehearse
     from odfix.hosts.simulated import build_host, load_scenario
 
