@@ -21,7 +21,7 @@ from odfix.hosts.base import RegValue
 
 _EDGE = r"(?<![A-Za-z0-9@])"
 _END = r"(?![A-Za-z0-9@])"
-EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
+EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
 GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 SID = re.compile(r"S-1-5-21(?:-\d+){3,4}")
 PUID = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{16}(?![0-9A-Za-z])")
@@ -37,7 +37,8 @@ _CONTEXT_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("host", re.compile(r"(?i)(?:interactive|target)=(?P<v>[\w-]{2,15})\\(?P<u>[^\s\\]+)")),
     ("host", re.compile(r"(?im)^\s*User:\s*(?P<v>[\w-]{2,15})\\(?P<u>\S+)")),
     ("user", re.compile(r"(?i)\\+Users\\+(?P<v>[^\\\"\r\n<>]+?)(?=\\|\"|$)")),
-    ("tenant", re.compile(r"(?i)(?P<v>[a-z0-9-]{2,}?)(?:-my)?\.(?:sharepoint|onmicrosoft)\.com")),
+    ("tenant", re.compile(r"(?i)(?<![a-z0-9-])(?P<v>[a-z0-9-]{2,63}?)(?:-my)?"
+                          r"\.(?:sharepoint|onmicrosoft)\.com")),
     ("host", re.compile(r'(?i)"host_name"\s*:\s*"(?P<v>[^"]+)"')),
 )
 _GROUP_KINDS = {"v": None, "u": "user", "d": "domain"}
@@ -57,6 +58,7 @@ class Pseudonymizer:
 
     key: bytes
     tokens: dict[str, str] = field(default_factory=dict)
+    _pattern: tuple[int, re.Pattern[str]] | None = None
 
     def digest(self, kind: str, value: str) -> str:
         """Hex HMAC-SHA256 of ``kind:value`` (case-folded) under the key."""
@@ -116,10 +118,11 @@ class Pseudonymizer:
         """``text`` with every registered identifier replaced by its token."""
         if not self.tokens:
             return text
-        ordered = sorted(self.tokens, key=len, reverse=True)
-        pattern = re.compile(_EDGE + "(?:" + "|".join(map(re.escape, ordered)) + ")" + _END,
-                             re.IGNORECASE)
-        return pattern.sub(lambda m: self.tokens[m.group().casefold()], text)
+        if self._pattern is None or self._pattern[0] != len(self.tokens):
+            ordered = sorted(self.tokens, key=len, reverse=True)
+            self._pattern = (len(self.tokens), re.compile(
+                _EDGE + "(?:" + "|".join(map(re.escape, ordered)) + ")" + _END, re.IGNORECASE))
+        return self._pattern[1].sub(lambda m: self.tokens[m.group().casefold()], text)
 
 
 def _reg_sections(data: bytes) -> list[tuple[str, list[RegValue]]] | None:
