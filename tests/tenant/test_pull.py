@@ -238,3 +238,38 @@ def test_existing_pull_needs_resume_and_the_same_plan(tmp_path: Path) -> None:
     (tmp_path / CHECKPOINT_NAME).write_text("{broken")
     with pytest.raises(BadInput, match="not a readable pull checkpoint"):
         Puller(client, tmp_path).run(PLAN, resume=True)
+
+
+def test_unwritable_out_is_one_line_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from odfix.cli import main
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("ODFIX_TEST_TOKEN", gs.TOKEN)
+    with gs.GraphServer(_state(10)) as server:
+        code = main(["signins", "pull", "--tenant", "t", "--token-env", "ODFIX_TEST_TOKEN",
+                     "--graph-url", server.url, "--since", "2026-11-01", "--until",
+                     "2026-11-02", "--out", str(blocker / "sub"), "--json"])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert captured.err.startswith("odfix: error: cannot write the pull to")
+    assert "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--since", "last tuesday"], "not a date/time: 'last tuesday'"),
+    (["--since", "2026-11-02", "--until", "2026-11-01"], "--until must be later than --since"),
+    (["--since", "1d", "--types", "guests"], "--types: unknown guests"),
+    (["--since", "1d", "--secret-env", "X", "--certificate", "c.pem"], "not both"),
+])
+def test_bad_options_are_one_line(
+    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from odfix.cli import main
+
+    code = main(["signins", "pull", "--tenant", "t", "--out", str(tmp_path), *args])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert message in captured.err and captured.err.count("\n") == 1

@@ -119,7 +119,10 @@ def pull(
                        description=f"slices ({step.rows:,} sign-ins)")
 
         with GraphClient(token_source(options), base_url=graph_url, pacer=pacer) as client:
-            result = Puller(client, out, on_progress=show).run(plan, resume=resume)
+            try:
+                result = Puller(client, out, on_progress=show).run(plan, resume=resume)
+            except OSError as error:
+                raise BadInput(f"cannot write the pull to {out}: {error}") from error
     if as_json:
         emit_json(result)
         return
