@@ -331,43 +331,55 @@ def _scratch_dir() -> str:
     return tempfile.mkdtemp(prefix="odfix-", dir=root)
 
 
-def _produce(path: Path, ranges: list[tuple[int, int]], folder: str,
-             out: "queue.Queue[tuple[int, str] | BaseException | None]") -> None:
-    try:
-        src = os.open(path, os.O_RDONLY)
+class _Chunks:
+    """Cut ranges copied into a ring of reusable scratch files (reused pages cost no allocation)."""
+
+    def __init__(self, path: Path, ranges: list[tuple[int, int]], slots: int) -> None:
+        self.path, self.ranges = path, ranges
+        self.folder = _scratch_dir()
+        self.free: queue.Queue[str] = queue.Queue()
+        for n in range(slots):
+            self.free.put(os.path.join(self.folder, f"slot{n}.json"))
+        self.ready: queue.Queue[tuple[int, str] | BaseException | None] = queue.Queue()
+        self.stop = threading.Event()
+        self.worker = threading.Thread(target=self._produce, daemon=True)
+        self.worker.start()
+
+    def _slot(self) -> str | None:
+        while not self.stop.is_set():
+            with contextlib.suppress(queue.Empty):
+                return self.free.get(timeout=0.1)
+        return None
+
+    def _produce(self) -> None:
         try:
-            for n, (a, b) in enumerate(ranges):
-                name = os.path.join(folder, f"chunk{n:05d}.json")
-                dst = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                try:
-                    os.write(dst, b"[")
-                    _copy_range(src, dst, a, b)
-                    os.write(dst, b"]")
-                finally:
-                    os.close(dst)
-                out.put((n, name))
-        finally:
-            os.close(src)
-        out.put(None)
-    except BaseException as error:  # handed to the consumer, which re-raises it
-        out.put(error)
+            src = os.open(self.path, os.O_RDONLY)
+            try:
+                for n, (a, b) in enumerate(self.ranges):
+                    slot = self._slot()
+                    if slot is None:
+                        return
+                    dst = os.open(slot, os.O_WRONLY | os.O_CREAT, 0o600)
+                    try:
+                        os.write(dst, b"[")
+                        _copy_range(src, dst, a, b)
+                        os.write(dst, b"]")
+                        os.ftruncate(dst, b - a + 2)
+                    finally:
+                        os.close(dst)
+                    self.ready.put((n, slot))
+            finally:
+                os.close(src)
+            self.ready.put(None)
+        except BaseException as error:  # handed to the consumer, which re-raises it
+            self.ready.put(error)
 
-
-def _load_array(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport, kind: str,
-                chunk_bytes: int) -> None:
-    import duckdb
-
-    ranges = spans(path, chunk_bytes)
-    folder = _scratch_dir()
-    threads = os.cpu_count() or 1
-    ready: queue.Queue[tuple[int, str] | BaseException | None] = queue.Queue(2 * threads + 1)
-    worker = threading.Thread(target=_produce, args=(path, ranges, folder, ready), daemon=True)
-    worker.start()
-    try:
+    def batches(self, size: int) -> Iterator[list[tuple[int, str]]]:
+        """Groups of up to ``size`` ready chunks; give each slot back with ``release``."""
         done = False
         while not done:
             batch: list[tuple[int, str]] = []
-            item = ready.get()
+            item = self.ready.get()
             while True:
                 if isinstance(item, BaseException):
                     raise item
@@ -375,14 +387,33 @@ def _load_array(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport
                     done = True
                     break
                 batch.append(item)
-                if len(batch) >= 2 * threads:
+                if len(batch) >= size:
                     break
                 try:
-                    item = ready.get_nowait()
+                    item = self.ready.get_nowait()
                 except queue.Empty:
                     break
-            if not batch:
-                continue
+            if batch:
+                yield batch
+
+    def release(self, slot: str) -> None:
+        self.free.put(slot)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.worker.join()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _load_array(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport, kind: str,
+                chunk_bytes: int) -> None:
+    import duckdb
+
+    ranges = spans(path, chunk_bytes)
+    per_batch = 2 * (os.cpu_count() or 1)
+    chunks = _Chunks(path, ranges, 2 * per_batch)
+    try:
+        for batch in chunks.batches(per_batch):
             try:
                 source = _read_json([name for _, name in batch], kind, "array")
                 con.execute("INSERT INTO signins " + _select_for(kind, source, path)).fetchall()
@@ -390,12 +421,9 @@ def _load_array(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport
                 for n, name in batch:
                     _load_chunk_slowly(con, path, ranges[n], name, report, kind)
             for _, name in batch:
-                os.unlink(name)
+                chunks.release(name)
     finally:
-        while worker.is_alive():
-            with contextlib.suppress(queue.Empty):
-                ready.get(timeout=0.1)
-        shutil.rmtree(folder, ignore_errors=True)
+        chunks.close()
 
 
 def _load_chunk_slowly(con: "duckdb.DuckDBPyConnection", path: Path, span: tuple[int, int],
