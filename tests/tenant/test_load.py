@@ -91,8 +91,8 @@ def test_portal_csv_aliases_bom_and_bad_rows(con, fixtures):
     assert loaded[0]["upn"] == "testaccount1@contoso.com"
     assert loaded[0]["device_id"] == "0b7e3c1a-1111-4222-8333-444455556666"
     assert loaded[0]["trust_type"] == "Azure AD joined"
-    where = {(Path(m.file).name[:3], m.line) for m in report.malformed}
-    assert where == {("Int", 4), ("Non", 3)}
+    where = [(Path(m.file).name[:3], m.line) for m in report.malformed]
+    assert where == [("Int", 4), ("Non", 3)]
     assert [f.kind for f in report.files] == ["portal-csv", "portal-csv"]
 
 
@@ -163,3 +163,11 @@ def test_chunked_documents_keep_every_record(tmp_path_factory, reasons, chunk, p
     load_signins(con, [path], chunk_bytes=chunk)
     got = con.execute("SELECT id, failure_reason FROM signins ORDER BY id").fetchall()
     assert got == sorted((v["id"], v["status"]["failureReason"]) for v in value)
+
+
+def test_folder_skips_directory_json_and_dedupes_by_id(con, fixtures):
+    from odfix.tenant.load import expand
+
+    names = {p.name for p in expand([fixtures])}
+    assert "ca_policies.json" not in names and "user_synthetic.json" not in names
+    assert {"graph_v1_signins.json", "la_signins.json", "la_signins.csv"} <= names

@@ -97,12 +97,18 @@ def connect() -> "duckdb.DuckDBPyConnection":
 
 
 def expand(paths: Sequence[Path]) -> list[Path]:
-    """Files named on the command line, folders expanded to their sign-in files (sorted)."""
+    """Files named on the command line, folders expanded to their sign-in files (sorted).
+
+    In a folder, JSON files that do not look like sign-ins (no time and user keys in their first
+    64 KB: users, policies, ...) are left out.
+    """
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
             out.extend(sorted(p for p in path.iterdir()
-                              if p.is_file() and p.suffix.lower() in _SIGNIN_SUFFIXES))
+                              if p.is_file() and p.suffix.lower() in _SIGNIN_SUFFIXES
+                              and (not p.suffix.lower().startswith((".json", ".ndjson"))
+                                   or _looks_like_signins(_head(p)))))
         elif path.is_file():
             out.append(path)
         else:
@@ -151,6 +157,11 @@ def _drop_incomplete(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadR
     report.add_malformed(items, len(rows))
     con.execute(f"DELETE FROM signins WHERE {where}").fetchall()
     return len(rows)
+
+
+def _looks_like_signins(head: bytes) -> bool:
+    return (any(k.encode() in head for k in _RECORD_KEYS)
+            and (b'"userPrincipalName"' in head or b'"UserPrincipalName"' in head))
 
 
 def _head(path: Path, size: int = 65536) -> bytes:
@@ -575,7 +586,8 @@ def _load_csv(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport) 
               "store_rejects=true, rejects_table='odfix_rejects', "
               "rejects_scan='odfix_reject_scans')")
     con.execute("INSERT INTO signins " + _mapped_select(source, path, kind, fields)).fetchall()
-    rejects = con.execute("SELECT line, error_message FROM odfix_rejects ORDER BY line").fetchall()
+    rejects = con.execute("SELECT line, min_by(error_message, column_idx) FROM odfix_rejects "
+                          "GROUP BY line ORDER BY line").fetchall()
     report.add_malformed([Malformed(file=str(path), line=int(line),
                                     reason=str(msg).splitlines()[0][:120])
                           for line, msg in rejects])
