@@ -2,6 +2,7 @@
 
 import json
 import stat
+import sys
 import zipfile
 
 import pytest
@@ -139,3 +140,30 @@ def test_cli_refuses_outside_windows(capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.count("\n") == 1 and "runs only on Windows" in captured.err
+
+
+@pytest.fixture
+def on_windows(monkeypatch, host, tmp_path):
+    """The CLI as on Windows, with the fixture host standing in for WindowsHost."""
+    import odfix.hosts.windows
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(odfix.hosts.windows, "WindowsHost", lambda: host())
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_cli_json_prints_one_document(on_windows, capsys):
+    assert main(["collect", "--out", "b.zip", "--pseudonymize", "--json"]) == ExitCode.OK
+    document = json.loads(capsys.readouterr().out)
+    assert document["bundle"] == "b.zip" and document["key_file"] == "b.zip.key"
+    assert {run["status"] for run in document["collectors"]} == {"ok"}
+    assert bundle.load(on_windows / "b.zip").manifest.host_name.startswith("host-")
+
+
+def test_cli_human_output_and_default_name(on_windows, capsys):
+    assert main(["collect"]) == ExitCode.OK
+    out = capsys.readouterr().out
+    (written,) = on_windows.glob("odfix-PC-0001-*Z.zip")
+    assert f"Bundle written: {written.name}" in out
+    assert "winhttp-proxy" in out
