@@ -28,6 +28,7 @@ MACHINE_ONEDRIVE_KEYS = (
     r"HKLM\SOFTWARE\Microsoft\OneDrive",
     r"HKLM\SOFTWARE\WOW6432Node\Microsoft\OneDrive",
 )
+RUNONCE_MAX = 260  # "a command line no longer than 260 characters" (Run and RunOnce keys)
 REBOOT_MESSAGE = "odfix restarts this PC to finish the OneDrive fix; it resumes after you sign in."
 NOT_FOUND_EXIT = 9009  # what cmd.exe returns for a command it cannot find
 _CREATE_NO_WINDOW = 0x08000000
@@ -217,6 +218,9 @@ class WindowsHost:
         """Run ``argv`` once at the user's next logon (HKCU RunOnce ``odfix-resume``)."""
         self._require_user("schedule the resume")
         command = subprocess.list2cmdline(list(argv))
+        if len(command) > RUNONCE_MAX:
+            raise FixFailed(f"the resume command is {len(command)} characters; RunOnce runs "
+                            f"only up to {RUNONCE_MAX}: {command[:60]}...")
         win_registry.write(RUNONCE_KEY, RegValue(name=RESUME_VALUE, kind="REG_SZ", data=command))
 
     def cancel_resume(self) -> None:

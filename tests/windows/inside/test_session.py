@@ -42,6 +42,12 @@ def test_schedule_and_cancel_resume(host: WindowsHost) -> None:
         WindowsHost(context_probe=lambda: Context.SYSTEM).schedule_resume(argv)
 
 
+def test_a_resume_command_runonce_would_not_run_is_refused(host: WindowsHost) -> None:
+    with pytest.raises(FixFailed, match="RunOnce runs only up to 260"):
+        host.schedule_resume(["C:\\" + "x" * 250 + "\\odfix.exe", "fix", "--resume"])
+    assert host.read_registry(RUNONCE_KEY, RESUME_VALUE) is None
+
+
 def test_reboot_runs_shutdown_with_delay_and_message(tmp_path: Path) -> None:
     log = tmp_path / "args.txt"
     script = make_cmd(tmp_path / "shutdown.cmd", f'echo %* > "{log}"')
