@@ -2,11 +2,16 @@
 
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from odfix.errors import BadInput
 from odfix.evidence import bundle
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 CAPTURES = {
     "cmdkey_list.txt": "cmdkey/office_onedrive_mixed.txt",
@@ -148,3 +153,39 @@ def test_a_bundle_written_by_collect_still_loads(fixture_bytes, tmp_path):
     assert loaded.evidence.network.winhttp.bypass_list == ["<local>"]
     assert [c.credential_class for c in loaded.evidence.credentials.credentials] == ["office"]
     assert loaded.evidence.dsregcmd.join_type == "hybrid-joined"
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.dictionaries(st.sampled_from(bundle.CONVENTIONAL_NAMES), st.binary(max_size=300)))
+def test_any_capture_content_is_parsed_or_a_problem(files):
+    loaded = bundle.from_files(files, "pc")
+    assert all(isinstance(problem, str) and problem for problem in loaded.problems)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.binary(max_size=2000))
+def test_any_file_given_as_a_bundle_loads_or_is_bad_input(tmp_path_factory, data):
+    archive = tmp_path_factory.mktemp("z") / "x.zip"
+    archive.write_bytes(data)
+    try:
+        bundle.load(archive)
+    except BadInput as error:
+        assert "\n" not in error.message
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_a_damaged_real_bundle_loads_or_is_bad_input(tmp_path_factory, data):
+    original = bytearray((FIXTURES / "bundles" / "collected_pc0001.zip").read_bytes())
+    where = data.draw(st.integers(0, len(original) - 1))
+    if data.draw(st.booleans()):
+        damaged = bytes(original[:where])
+    else:
+        original[where] ^= data.draw(st.integers(1, 255))
+        damaged = bytes(original)
+    archive = tmp_path_factory.mktemp("z") / "x.zip"
+    archive.write_bytes(damaged)
+    try:
+        bundle.load(archive)
+    except BadInput as error:
+        assert "\n" not in error.message

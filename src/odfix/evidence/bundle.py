@@ -6,7 +6,9 @@ in ``problems`` and the others still count. Unknown files are kept as they are.
 """
 
 import json
+import lzma
 import zipfile
+import zlib
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -167,7 +169,9 @@ def _read_zip(archive: Path) -> dict[str, bytes]:
     try:
         with zipfile.ZipFile(archive) as opened:
             return _zip_members(archive, opened)
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
+    except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, OSError, EOFError,
+            NotImplementedError, RuntimeError, ValueError) as error:
+        # damaged data, unsupported compression, encrypted members: all "cannot read this zip"
         raise BadInput(f"{archive}: not a readable zip file ({error})") from error
 
 
