@@ -1,7 +1,7 @@
 # Environment shared by the Wine scripts (sourced, not run): where the cache is, how to call Wine.
 # shellcheck shell=bash
 
-export ODFIX_WINE_CACHE="${ODFIX_WINE_CACHE:-$HOME/.cache/odfix-wine}"
+export ODFIX_WINE_CACHE="${ODFIX_WINE_CACHE:-${HOME:-/tmp}/.cache/odfix-wine}"
 export WINEPREFIX="$ODFIX_WINE_CACHE/prefix"
 export WINEARCH=win64
 export WINEDEBUG=-all
