@@ -330,17 +330,17 @@ def capture(host: Host, key: str, *, recursive: bool = True,
             max_keys: int = 500) -> list[tuple[str, list[RegValue]]]:
     """Values of ``key`` (and, with ``recursive``, of its subkeys) read through ``host``.
 
-    An absent key gives an empty list; ``max_keys`` bounds a runaway tree.
+    Subkeys come in the order a breadth-first walk meets them, each as its own section (empty
+    ones too, as ``reg export`` writes them). A key with no values and no subkeys gives an empty
+    list: the Host protocol cannot tell it from an absent key. ``max_keys`` bounds a runaway tree.
     """
     sections: list[tuple[str, list[RegValue]]] = []
     pending = [key]
     while pending and len(sections) < max_keys:
         current = pending.pop(0)
-        values = host.list_registry_values(current)
-        subkeys = host.list_registry_subkeys(current) if recursive else []
-        if values or subkeys or current == key:
-            sections.append((current, values))
-        pending.extend(f"{current}\\{name}" for name in subkeys)
-    if sections and not sections[0][1] and len(sections) == 1:
+        sections.append((current, host.list_registry_values(current)))
+        if recursive:
+            pending.extend(f"{current}\\{name}" for name in host.list_registry_subkeys(current))
+    if len(sections) == 1 and not sections[0][1]:
         return []
     return sections
