@@ -1,5 +1,6 @@
 """Bundles: folders and zips of raw captures, safe reading, per-source problems."""
 
+import base64
 import json
 import zipfile
 from pathlib import Path
@@ -190,3 +191,12 @@ def _loads_or_one_line_bad_input(archive):
         bundle.load(archive)
     except BadInput as error:
         assert "\n" not in error.message
+
+
+def test_a_bundle_dumps_to_json_whatever_bytes_it_holds(fixture_bytes):
+    files = {"onedrive.reg": b"REGEDIT4\n[HKEY_CURRENT_USER\\Software\\Microsoft\\OneDrive]\n"
+                             b"\"Blob\"=hex:ff,fe,00,d8\n", "odd.bin": b"\xff\x00"}
+    loaded = bundle.from_files(files, "pc")
+    document = json.loads(loaded.model_dump_json())
+    assert base64.urlsafe_b64decode(document["files"]["odd.bin"]) == b"\xff\x00"
+    assert loaded.evidence.model_dump(mode="json")["onedrive"]["source"] == "onedrive.reg"

@@ -27,6 +27,8 @@ def host(fixture_bytes, make_host):
                  fixture_bytes("office_identity/three_identities_wam_disabled.reg"),
                  fixture_bytes("network/internet_settings_pac.reg"),
                  fixture_bytes("network/schannel_hardened.reg"),
+                 b"REGEDIT4\n[HKEY_CURRENT_USER\\Software\\Microsoft\\OneDrive\\Accounts\\"
+                 b"Business1]\n\"Blob\"=hex:ff,fe,00,d8\n",
                  b"REGEDIT4\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\"
                  b"CurrentVersion]\n\"CurrentBuild\"=\"22631\"\n\"UBR\"=dword:0000113c\n"],
             runs={
@@ -57,8 +59,9 @@ def test_collects_every_source_as_user(host):
     assert files["onedrive.reg"].startswith(b"\xff\xfe")
     facts = json.loads(files["facts.json"])
     assert facts["problems"] == []
-    assert facts["evidence"]["onedrive"]["accounts"][0]["user_email"]["value"] == \
-        "user1@contoso.com"
+    first_account = facts["evidence"]["onedrive"]["accounts"][0]
+    assert first_account["user_email"]["value"] == "user1@contoso.com"
+    assert first_account["values"]["Blob"]["value"] == "fffe00d8"
     loaded = bundle.from_files(files, "pc")
     assert loaded.evidence.network.tls12_enabled is True
     assert loaded.evidence.credentials.source == "credentials.json"

@@ -73,6 +73,8 @@ class Evidence(BaseModel):
 class Bundle(BaseModel):
     """One PC's evidence: raw files (by conventional name), manifest, parsed facts, problems."""
 
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
+
     name: str
     manifest: Manifest | None = None
     files: dict[str, bytes]

@@ -37,9 +37,9 @@ RegData = str | int | list[str] | bytes | None
 
 
 class Cited(BaseModel):
-    """A value read from a capture, with the line that shows it."""
+    """A value read from a capture, with the line that shows it (bytes are hex in JSON)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, ser_json_bytes="hex", val_json_bytes="hex")
 
     value: str | int | list[str] | bytes | None
     citation: Citation
@@ -48,7 +48,7 @@ class Cited(BaseModel):
 class RegFileValue(BaseModel):
     """One value line: ``name`` is ``""`` for the default value (``@``)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, ser_json_bytes="hex", val_json_bytes="hex")
 
     name: str
     kind: RegKind
