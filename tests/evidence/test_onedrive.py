@@ -66,3 +66,12 @@ def test_arbitrary_text_parses_or_raises_parse_error(text):
 def test_regfile_module_is_the_one_reader(fixture_bytes):
     reg = regfile.parse(fixture_bytes("onedrive/two_business_one_personal.reg"), "onedrive.reg")
     assert onedrive.from_regfile(reg).accounts[0].slot == "Business1"
+
+
+def test_reg_exe_export_reads_like_the_source(fixture_bytes):
+    exported = onedrive.parse(fixture_bytes("onedrive/wine_reg_export.reg"))
+    source = onedrive.parse(fixture_bytes("onedrive/two_business_one_personal.reg"))
+    assert [(a.slot, {k.casefold(): v.value for k, v in a.values.items()})
+            for a in exported.accounts] == \
+        [(a.slot, {k.casefold(): v.value for k, v in a.values.items()}) for a in source.accounts]
+    assert exported.client_path.value == source.client_path.value
