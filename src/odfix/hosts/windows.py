@@ -6,6 +6,7 @@ the RunOnce resume entry) refuses to run under SYSTEM with ``WrongContext`` (exi
 through the constructor, so tests under Wine put stand-ins where the real programs would be.
 """
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -166,10 +167,11 @@ class WindowsHost:
         if not running:
             return True
         onedrive = self.find_onedrive() if image.casefold() == ONEDRIVE_IMAGE.casefold() else None
-        if onedrive is not None:
-            self._spawn([onedrive, "/shutdown"])
-        else:
-            self.run(["taskkill", *_pid_args(running)], timeout=max(timeout, 1.0))
+        with contextlib.suppress(FixFailed):  # no polite request possible: the kill still follows
+            if onedrive is not None:
+                self._spawn([onedrive, "/shutdown"])
+            else:
+                self.run(["taskkill", *_pid_args(running)], timeout=max(timeout, 1.0))
         if self._wait_gone(image, timeout):
             return True
         self.run(["taskkill", "/F", *_pid_args(win_process.pids(image))], timeout=30.0)

@@ -5,6 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import win32cred
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from odfix.errors import WrongContext
 from odfix.hosts.base import Context, CredType, Persist
@@ -87,3 +89,24 @@ def test_system_context_is_refused_with_exit_5(office: str) -> None:
     with pytest.raises(WrongContext):
         system.delete_credential(office, CredType.GENERIC)
     assert win32cred.CredRead(office, CredType.GENERIC)["TargetName"] == office
+
+
+target_text = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFFFF,
+                                    blacklist_categories=("Cs",), blacklist_characters="*"),
+                      min_size=1, max_size=60)
+
+
+# Sharing the tag fixture is safe: every example removes what it wrote.
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(suffix=target_text, persist=st.sampled_from(list(Persist)))
+def test_any_target_is_listed_and_deleted_exactly(tag: str, suffix: str, persist: int) -> None:
+    host = WindowsHost()
+    target = f"odfix-{tag}-{suffix}"
+    cred_write(target, persist=persist)
+    try:
+        listed = host.list_credentials(target)
+        assert [(c.target, c.persist) for c in listed] == [(target, persist)]
+    finally:
+        assert host.delete_credential(target, CredType.GENERIC) is True
+    assert host.list_credentials(target) == []

@@ -49,6 +49,16 @@ def test_kill_fallback_when_shutdown_is_ignored(tmp_path: Path) -> None:
     assert not host.is_running("OneDrive.exe")
 
 
+def test_kill_fallback_when_the_installed_onedrive_cannot_start(tmp_path: Path) -> None:
+    running = make_standin(tmp_path / "old", "OneDrive.exe")
+    host, installed = onedrive_host(tmp_path / "local", honours_shutdown=True)
+    installed.write_bytes(b"not a program")  # a half-written update
+    host.start(str(running))
+    assert is_up(running) and host.is_running("OneDrive.exe")
+    assert host.stop("OneDrive.exe", timeout=1) is True
+    assert not host.is_running("OneDrive.exe")
+
+
 def test_stop_of_a_program_that_is_not_running(host: WindowsHost) -> None:
     assert host.stop("NotRunning.exe", timeout=1) is True
 

@@ -1,6 +1,8 @@
 """Registry reads, writes and deletes through WindowsHost, checked against Wine's reg.exe."""
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from odfix.errors import BadInput, WrongContext
 from odfix.hosts.base import Context, RegValue
@@ -86,3 +88,32 @@ def test_machine_hive_allowed_user_hive_refused_under_system(user_key: str) -> N
         system.read_registry(user_key, "x")
     with pytest.raises(WrongContext):
         system.write_registry(user_key, KINDS[0])
+
+
+text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+               max_size=40)
+values = st.one_of(
+    st.builds(RegValue, name=st.just("v"), kind=st.sampled_from(["REG_SZ", "REG_EXPAND_SZ"]),
+              data=text),
+    st.builds(RegValue, name=st.just("v"), kind=st.just("REG_DWORD"),
+              data=st.integers(0, 2**32 - 1)),
+    st.builds(RegValue, name=st.just("v"), kind=st.just("REG_QWORD"),
+              data=st.integers(0, 2**64 - 1)),
+    st.builds(RegValue, name=st.just("v"), kind=st.just("REG_MULTI_SZ"),
+              data=st.lists(text.filter(bool), max_size=4)),
+    st.builds(RegValue, name=st.just("v"), kind=st.just("REG_BINARY"),
+              data=st.binary(min_size=1, max_size=64)),
+)
+
+
+# Sharing the user_key fixture is safe: every example removes what it wrote.
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=values, name=text)
+def test_any_value_round_trips_through_the_real_registry(user_key: str, value: RegValue,
+                                                         name: str) -> None:
+    host = WindowsHost()
+    named = value.model_copy(update={"name": name})
+    host.write_registry(user_key, named)
+    assert host.read_registry(user_key, name) == named
+    assert host.delete_registry_value(user_key, name) is True
