@@ -252,11 +252,14 @@ def _clones(con: "duckdb.DuckDBPyConnection", minutes: float) -> list[ClonedDevi
     out = [ClonedDevice(device_id=d, device_names=names, device_ids=[d], users=users,
                         evidence="sign-ins")
            for d, names, users in con.execute("""
+        WITH named AS (SELECT device_id, device_name, upn FROM signins
+                       WHERE device_id IS NOT NULL AND device_name IS NOT NULL),
+             twins AS (SELECT device_id FROM named GROUP BY device_id
+                       HAVING min(device_name) <> max(device_name))
         SELECT device_id, list(DISTINCT device_name ORDER BY device_name),
                list(DISTINCT upn ORDER BY upn)
-        FROM signins WHERE device_id IS NOT NULL AND device_name IS NOT NULL
-        GROUP BY device_id HAVING count(DISTINCT device_name) > 1
-        ORDER BY device_id""").fetchall()]
+        FROM named SEMI JOIN twins USING (device_id)
+        GROUP BY device_id ORDER BY device_id""").fetchall()]
     has_devices = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'devices'").fetchall()[0][0]
     if has_devices:
