@@ -48,6 +48,12 @@ def test_real_capture_after_a_prompt_line(fixture_bytes):
     assert only.citation.line == 5
 
 
+def test_prompt_lines_around_the_output_are_skipped(fixture_bytes):
+    text = fixture_bytes("cmdkey/domain_interactive_prompt.txt").decode() + \
+        "\nPS C:\\Users\\thm-unpriv> runas /savecred /user:mike.katz cmd.exe\n"
+    assert len(credentials.parse_cmdkey(text).credentials) == 1
+
+
 def test_unindented_capture(fixture_bytes):
     listed = credentials.parse_cmdkey(fixture_bytes("cmdkey/azure_files_unindented.txt"))
     assert [c.user for c in listed.credentials] == ["AZURE\\<your-storage-account-name>"]

@@ -107,6 +107,8 @@ _PERSISTENCE = {
     "saved for this logon only": Persist.SESSION,
     "enterprise persistence": Persist.ENTERPRISE,
 }
+_PROMPT = re.compile(r"^\s*(?:PS )?[A-Za-z]:\\[^>]*>")
+"""A shell prompt line pasted with the output (``C:\\Users\\x>`` or ``PS C:\\>``)."""
 _FOREIGN_HINT = re.compile(r"^\s*(\*\s.+\s\*|\S[^:]{0,40}:\s+\S.*)\s*$")
 
 
@@ -135,7 +137,7 @@ def parse_cmdkey(data: bytes | str, source: str = "cmdkey_list.txt") -> Credenti
         stripped = text.strip()
         if not stripped:
             continue
-        if stripped == "* NONE *":
+        if stripped == "* NONE *" or _PROMPT.match(text):
             continue
         citation = Citation(file=source, line=index + 1, text=text.rstrip())
         field = _FIELD.match(text)
