@@ -42,7 +42,8 @@ def tag() -> str:
     return uuid.uuid4().hex[:10]
 
 
-def _delete_tree(root: int, path: str) -> None:
+def delete_tree(root: int, path: str) -> None:
+    """Remove a key with all its subkeys (absent: nothing to do)."""
     try:
         with winreg.OpenKey(root, path, 0, winreg.KEY_ALL_ACCESS) as key:
             while True:
@@ -50,7 +51,7 @@ def _delete_tree(root: int, path: str) -> None:
                     child = winreg.EnumKey(key, 0)
                 except OSError:
                     break
-                _delete_tree(root, f"{path}\\{child}")
+                delete_tree(root, f"{path}\\{child}")
     except FileNotFoundError:
         return
     winreg.DeleteKey(root, path)
@@ -61,7 +62,7 @@ def user_key(tag: str) -> Iterator[str]:
     """A fresh HKCU key (reg.exe spelling), removed with its subkeys afterwards."""
     path = f"{TEST_ROOT}\\{tag}"
     yield f"HKCU\\{path}"
-    _delete_tree(winreg.HKEY_CURRENT_USER, path)
+    delete_tree(winreg.HKEY_CURRENT_USER, path)
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 15.0) -> bool:

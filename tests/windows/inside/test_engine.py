@@ -5,6 +5,7 @@ prints an empty AAD log, OneDrive.exe is the stand-in program. The guide's 10 s 
 1 s so the suite stays fast; everything else is the packaged guide.
 """
 
+import winreg
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from odfix.guide.model import Guide
 from odfix.hosts.base import CredType, Persist, RegValue
 from odfix.hosts.windows import WindowsHost
 
-from .conftest import REPO, make_cmd, wait_until
+from .conftest import REPO, delete_tree, make_cmd, wait_until
 from .standin import make_standin
 
 CAPTURE = REPO / "tests" / "fixtures" / "dsregcmd" / "entra_joined_irregular_2025.txt"
@@ -80,7 +81,7 @@ def pc(tmp_path: Path) -> Iterator[dict[str, object]]:
     assert wait_until(lambda: log.exists() and "/background" in log.read_text())
     yield {"settings": settings, "journal": Journal(tmp_path / "journal.jsonl"), "exe": exe}
     host.stop("OneDrive.exe", 5)
-    host.delete_registry_value(ACCOUNT_KEY, "UserEmail")
+    delete_tree(winreg.HKEY_CURRENT_USER, ACCOUNT_KEY.removeprefix("HKCU\\"))
     for target in (*ALLOWED, *KEPT):
         host.delete_credential(target, CredType.GENERIC)
 
