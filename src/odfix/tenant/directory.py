@@ -1,6 +1,5 @@
 """Directory data beside the sign-ins: users, password audits, CA policies, devices (Graph)."""
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -8,13 +7,11 @@ from pydantic import BaseModel
 
 from odfix.errors import BadInput
 from odfix.tenant.apps import ONEDRIVE_POLICY_TARGETS
-from odfix.tenant.load import LoadReport, Malformed, graph_objects, insert_rows
+from odfix.tenant.load import LoadReport, Malformed, Target, graph_objects, load_records
 from odfix.tenant.schema import ts
 
 if TYPE_CHECKING:
     import duckdb
-
-_PASSWORD_ACTIVITY = re.compile(r"password", re.IGNORECASE)
 
 
 class Policy(BaseModel):
@@ -85,62 +82,66 @@ def load_policies(path: Path, report: LoadReport) -> list[Policy]:
     return out
 
 
+def _count_bad(con: "duckdb.DuckDBPyConnection", table: str, where: str, path: Path,
+               report: LoadReport, reason: str) -> None:
+    bad = con.execute(f"SELECT rowid + 1 FROM {table} WHERE {where} ORDER BY 1").fetchall()
+    report.add_malformed([Malformed(file=str(path), record=int(r), reason=reason)
+                          for (r,) in bad])
+    con.execute(f"DELETE FROM {table} WHERE {where}").fetchall()
+
+
 def load_users(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport) -> None:
     """Table ``users(user_id, upn, changed_at)`` from lastPasswordChangeDateTime."""
-    rows, bad = [], []
-    for n, raw in enumerate(graph_objects(path), 1):
-        upn, uid = raw.get("userPrincipalName"), raw.get("id")
-        if not upn and not uid:
-            bad.append(Malformed(file=str(path), record=n, reason="user without id or UPN"))
-            continue
-        rows.append((uid, str(upn).lower() if upn else None,
-                     raw.get("lastPasswordChangeDateTime")))
-    report.add_malformed(bad)
-    _changes(con, "users", rows, "user")
+    columns = {"id": "VARCHAR", "userPrincipalName": "VARCHAR",
+               "lastPasswordChangeDateTime": "VARCHAR"}
+    con.execute("CREATE OR REPLACE TABLE users_raw (id VARCHAR, upn VARCHAR, changed VARCHAR)"
+                ).fetchall()
+    load_records(con, path, Target(columns, ("userPrincipalName", "lastPasswordChangeDateTime"),
+                                   lambda src: f"INSERT INTO users_raw SELECT * FROM {src}"),
+                 report)
+    _count_bad(con, "users_raw", "id IS NULL AND upn IS NULL", path, report,
+               "user without id or UPN")
+    con.execute(f"""CREATE OR REPLACE TABLE users AS
+        SELECT id AS user_id, lower(upn) AS upn, {ts('changed')} AS changed_at
+        FROM users_raw WHERE changed IS NOT NULL""").fetchall()
 
 
 def load_audits(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport) -> None:
     """Table ``audits(user_id, upn, changed_at)``: password reset/change directory audits."""
-    rows, bad = [], []
-    for n, raw in enumerate(graph_objects(path), 1):
-        activity = str(raw.get("activityDisplayName") or "")
-        if not raw.get("activityDateTime"):
-            bad.append(Malformed(file=str(path), record=n, reason="audit without time"))
-            continue
-        if not _PASSWORD_ACTIVITY.search(activity) or raw.get("result") == "failure":
-            continue
-        for target in raw.get("targetResources") or []:
-            if isinstance(target, dict) and target.get("type", "User") == "User":
-                upn = target.get("userPrincipalName")
-                rows.append((target.get("id"), str(upn).lower() if upn else None,
-                             raw["activityDateTime"]))
-    report.add_malformed(bad)
-    _changes(con, "audits", rows, "audit")
-
-
-def _changes(con: "duckdb.DuckDBPyConnection", table: str, rows: list[tuple[Any, ...]],
-             origin: str) -> None:
-    insert_rows(con, f"{table}_raw", "user_id VARCHAR, upn VARCHAR, changed VARCHAR", rows)
-    con.execute(f"""CREATE OR REPLACE TABLE {table} AS
-        SELECT user_id, upn, {ts('changed')} AS changed_at, '{origin}' AS origin
-        FROM {table}_raw WHERE changed IS NOT NULL""").fetchall()
+    columns = {"activityDateTime": "VARCHAR", "activityDisplayName": "VARCHAR",
+               "result": "VARCHAR",
+               "targetResources": "STRUCT(id VARCHAR, type VARCHAR, userPrincipalName VARCHAR)[]"}
+    con.execute("CREATE OR REPLACE TABLE audits_raw (happened VARCHAR, activity VARCHAR, "
+                "result VARCHAR, targets STRUCT(id VARCHAR, type VARCHAR, "
+                "userPrincipalName VARCHAR)[])").fetchall()
+    load_records(con, path, Target(columns, ("activityDateTime",),
+                                   lambda src: f"INSERT INTO audits_raw SELECT * FROM {src}"),
+                 report)
+    _count_bad(con, "audits_raw", "happened IS NULL", path, report, "audit without time")
+    con.execute(f"""CREATE OR REPLACE TABLE audits AS
+        SELECT t.id AS user_id, lower(t.userPrincipalName) AS upn, {ts('happened')} AS changed_at
+        FROM (SELECT happened, unnest(targets) AS t FROM audits_raw
+              WHERE activity ILIKE '%password%' AND coalesce(result, '') <> 'failure')
+        WHERE coalesce(t.type, 'User') = 'User'""").fetchall()
 
 
 def load_devices(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport) -> None:
     """Table ``devices(device_id, name, registered_at, enabled, trust_type)`` from Graph devices."""
-    rows, bad = [], []
-    for n, raw in enumerate(graph_objects(path), 1):
-        if not raw.get("displayName") or not (raw.get("deviceId") or raw.get("id")):
-            bad.append(Malformed(file=str(path), record=n, reason="device without name or id"))
-            continue
-        rows.append((raw.get("deviceId") or raw.get("id"), raw["displayName"],
-                     raw.get("registrationDateTime"), bool(raw.get("accountEnabled", True)),
-                     raw.get("trustType")))
-    report.add_malformed(bad)
-    insert_rows(con, "devices_raw", "device_id VARCHAR, name VARCHAR, registered VARCHAR, "
-                "enabled BOOLEAN, trust_type VARCHAR", rows)
+    columns = {"deviceId": "VARCHAR", "id": "VARCHAR", "displayName": "VARCHAR",
+               "registrationDateTime": "VARCHAR", "accountEnabled": "VARCHAR",
+               "trustType": "VARCHAR"}
+    con.execute("CREATE OR REPLACE TABLE devices_raw (device_id VARCHAR, object_id VARCHAR, "
+                "name VARCHAR, registered VARCHAR, enabled VARCHAR, trust_type VARCHAR)"
+                ).fetchall()
+    load_records(con, path, Target(columns, ("deviceId", "registrationDateTime"),
+                                   lambda src: f"INSERT INTO devices_raw SELECT * FROM {src}"),
+                 report)
+    _count_bad(con, "devices_raw", "name IS NULL OR coalesce(device_id, object_id) IS NULL",
+               path, report, "device without name or id")
     con.execute(f"""CREATE OR REPLACE TABLE devices AS
-        SELECT device_id, name, {ts('registered')} AS registered_at, enabled, trust_type
+        SELECT coalesce(device_id, object_id) AS device_id, name,
+               {ts('registered')} AS registered_at,
+               coalesce(try_cast(enabled AS BOOLEAN), true) AS enabled, trust_type
         FROM devices_raw""").fetchall()
 
 

@@ -16,9 +16,9 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import BaseModel
 
@@ -184,11 +184,32 @@ def _load_one(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport,
         return _load_csv(con, path, report)
     la = b'"TimeGenerated"' in head or b'"ResultType"' in head
     kind = "log-analytics" if la else "graph"
-    if first == b"[" or _DOC_HEAD.match(head):
-        _load_array(con, path, report, kind, chunk_bytes)
-    else:
-        _load_ndjson(con, path, report, kind)
+    target = Target(columns=GRAPH_COLUMNS if kind == "graph" else _LA_COLUMNS,
+                    keys=_RECORD_KEYS,
+                    insert=lambda source: "INSERT INTO signins " + _select_for(kind, source, path))
+    load_records(con, path, target, report, chunk_bytes)
     return kind
+
+
+class Target(NamedTuple):
+    """Where JSON records go: the columns DuckDB reads, keys only a top-level record has (to
+    find record boundaries), and the INSERT statement for a ``read_json`` source."""
+
+    columns: dict[str, str]
+    keys: tuple[str, ...]
+    insert: Callable[[str], str]
+
+
+def load_records(con: "duckdb.DuckDBPyConnection", path: Path, target: Target,
+                 report: LoadReport, chunk_bytes: int = CHUNK_BYTES) -> None:
+    """Stream the JSON records of ``path`` (Graph page, array or NDJSON) into ``target``."""
+    first = _head(path).lstrip()[:1]
+    if first not in (b"{", b"["):
+        raise BadInput(f"{path}: empty or not JSON")
+    if first == b"[" or _DOC_HEAD.match(_head(path)):
+        _load_array(con, path, report, target, chunk_bytes)
+    else:
+        _load_ndjson(con, path, report, target)
 
 
 # --- Graph JSON -------------------------------------------------------------------------------
@@ -205,25 +226,24 @@ def _select_for(kind: str, source: str, path: Path) -> str:
     return _la_select(source, path, "log-analytics")
 
 
-def _read_json(files: Sequence[str], kind: str, fmt: str, extra: str = "") -> str:
-    columns = GRAPH_COLUMNS if kind == "graph" else _LA_COLUMNS
+def _read_json(files: Sequence[str], columns: dict[str, str], fmt: str) -> str:
     struct = "{" + ", ".join(f"{lit(k)}: {lit(v)}" for k, v in columns.items()) + "}"
     names = "[" + ", ".join(lit(f) for f in files) + "]"
-    return f"read_json({names}, format='{fmt}', columns={struct}{extra})"
+    return f"read_json({names}, format='{fmt}', columns={struct})"
 
 
 def _load_ndjson(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport,
-                 kind: str) -> None:
+                 target: Target) -> None:
     import duckdb
 
     try:
-        con.execute("INSERT INTO signins "
-                    + _select_for(kind, _read_json([str(path)], kind, "newline_delimited"),
-                                  path)).fetchall()
+        con.execute(target.insert(_read_json([str(path)], target.columns,
+                                             "newline_delimited"))).fetchall()
         return
     except duckdb.Error as error:
-        bad = list(_bad_json_lines(path))
-        if not bad:
+        single = _single_object(path)
+        bad = [] if single is not None else list(_bad_json_lines(path))
+        if single is None and not bad:
             raise BadInput(f"{path}: {str(error).splitlines()[0]}") from None
     report.add_malformed(bad)
     skip = {m.line for m in bad}
@@ -231,14 +251,26 @@ def _load_ndjson(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadRepor
     try:
         clean = os.path.join(folder, "clean.ndjson")
         with path.open("rb") as src, open(clean, "wb") as dst:
-            for number, raw in enumerate(src, 1):
+            if single is not None:
+                dst.write(json.dumps(single).encode())
+            for number, raw in enumerate(src if single is None else (), 1):
                 if number not in skip:
                     dst.write(raw)
-        con.execute("INSERT INTO signins "
-                    + _select_for(kind, _read_json([clean], kind, "newline_delimited"),
-                                  path)).fetchall()
+        con.execute(target.insert(_read_json([clean], target.columns,
+                                             "newline_delimited"))).fetchall()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _single_object(path: Path) -> dict[str, Any] | None:
+    """The object of a small file holding one pretty-printed JSON object (a Graph ``$entity``)."""
+    if path.stat().st_size > CHUNK_BYTES:
+        return None
+    try:
+        value = json.loads(path.read_text(encoding="utf-8-sig", errors="replace"))
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _bad_json_lines(path: Path) -> Iterator[Malformed]:
@@ -282,7 +314,7 @@ def array_span(path: Path) -> tuple[int, int]:
     return start, max(start, end)
 
 
-def _boundary(fd: int, at: int, end: int) -> int | None:
+def _boundary(fd: int, at: int, end: int, keys: tuple[str, ...]) -> int | None:
     """Offset of the comma between two records at or after ``at`` (None when there is none)."""
     decoder = json.JSONDecoder()
     while at < end:
@@ -298,7 +330,7 @@ def _boundary(fd: int, at: int, end: int) -> int | None:
                 value, _ = decoder.raw_decode(window[i:].decode("utf-8", "replace"))
             except ValueError:
                 continue
-            if isinstance(value, dict) and any(k in value for k in _RECORD_KEYS):
+            if isinstance(value, dict) and any(k in value for k in keys):
                 return at + j
         at += max(1, len(window) - 65536)
         if len(window) < _WINDOW:
@@ -306,7 +338,8 @@ def _boundary(fd: int, at: int, end: int) -> int | None:
     return None
 
 
-def spans(path: Path, chunk_bytes: int) -> list[tuple[int, int]]:
+def spans(path: Path, chunk_bytes: int,
+          keys: tuple[str, ...] = _RECORD_KEYS) -> list[tuple[int, int]]:
     """The record array of ``path`` cut at record boundaries into ranges of ~``chunk_bytes``."""
     start, end = array_span(path)
     out: list[tuple[int, int]] = []
@@ -314,7 +347,7 @@ def spans(path: Path, chunk_bytes: int) -> list[tuple[int, int]]:
     try:
         pos = start
         while end - pos > chunk_bytes:
-            cut = _boundary(fd, pos + chunk_bytes, end)
+            cut = _boundary(fd, pos + chunk_bytes, end, keys)
             if cut is None:
                 break
             out.append((pos, cut))
@@ -418,21 +451,21 @@ class _Chunks:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _load_array(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport, kind: str,
-                chunk_bytes: int) -> None:
+def _load_array(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport,
+                target: Target, chunk_bytes: int) -> None:
     import duckdb
 
-    ranges = spans(path, chunk_bytes)
+    ranges = spans(path, chunk_bytes, target.keys)
     per_batch = max(1, BATCH_BYTES // chunk_bytes)
     chunks = _Chunks(path, ranges, 2 * per_batch)
     try:
         for batch in chunks.batches(per_batch):
             try:
-                source = _read_json([name for _, name in batch], kind, "array")
-                con.execute("INSERT INTO signins " + _select_for(kind, source, path)).fetchall()
+                source = _read_json([name for _, name in batch], target.columns, "array")
+                con.execute(target.insert(source)).fetchall()
             except duckdb.Error:
                 for n, name in batch:
-                    _load_chunk_slowly(con, path, ranges[n], name, report, kind)
+                    _load_chunk_slowly(con, path, ranges[n], name, report, target)
             for _, name in batch:
                 chunks.release(name)
     finally:
@@ -440,7 +473,7 @@ def _load_array(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport
 
 
 def _load_chunk_slowly(con: "duckdb.DuckDBPyConnection", path: Path, span: tuple[int, int],
-                       chunk: str, report: LoadReport, kind: str) -> None:
+                       chunk: str, report: LoadReport, target: Target) -> None:
     """A chunk DuckDB rejected: repair trailing commas, else report where the JSON breaks."""
     import duckdb
 
@@ -463,8 +496,8 @@ def _load_chunk_slowly(con: "duckdb.DuckDBPyConnection", path: Path, span: tuple
                              len(records) - len(good))
     Path(chunk).write_text("\n".join(json.dumps(r) for r in good), encoding="utf-8")
     try:
-        source = _read_json([chunk], kind, "newline_delimited")
-        con.execute("INSERT INTO signins " + _select_for(kind, source, path)).fetchall()
+        con.execute(target.insert(_read_json([chunk], target.columns,
+                                             "newline_delimited"))).fetchall()
     except duckdb.Error as error:
         raise BadInput(f"{path}: {str(error).splitlines()[0]}") from None
 
