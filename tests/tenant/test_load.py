@@ -171,3 +171,34 @@ def test_folder_skips_directory_json_and_dedupes_by_id(con, fixtures):
     names = {p.name for p in expand([fixtures])}
     assert "ca_policies.json" not in names and "user_synthetic.json" not in names
     assert {"graph_v1_signins.json", "la_signins.json", "la_signins.csv"} <= names
+
+
+def test_directory_files_stream_and_count_bad_records(con, tmp_path):
+    from odfix.tenant.directory import load_audits, load_devices, load_users
+    from odfix.tenant.load import LoadReport
+
+    report = LoadReport()
+    users = tmp_path / "users.json"
+    users.write_text(json.dumps({"value": [
+        {"id": "u1", "userPrincipalName": "A@contoso.com",
+         "lastPasswordChangeDateTime": "2024-03-13T18:02:11Z"},
+        {"accountEnabled": True}]}))
+    load_users(con, users, report)
+    assert con.execute("SELECT user_id, upn FROM users").fetchall() == [("u1", "a@contoso.com")]
+    audits = tmp_path / "audits.ndjson"
+    audits.write_text("\n".join(json.dumps(a) for a in [
+        {"activityDateTime": "2024-03-13T18:00:00Z", "activityDisplayName": "Reset password "
+         "(by admin)", "result": "success", "targetResources": [{"id": "u1", "type": "User"}]},
+        {"activityDateTime": "2024-03-13T18:05:00Z", "activityDisplayName": "Update group",
+         "result": "success", "targetResources": [{"id": "g1", "type": "Group"}]},
+        {"activityDisplayName": "Change user password"}]))
+    load_audits(con, audits, report)
+    assert con.execute("SELECT user_id FROM audits").fetchall() == [("u1",)]
+    devices = tmp_path / "devices.json"
+    devices.write_text(json.dumps([{"deviceId": "d1", "displayName": "PC-1",
+                                    "registrationDateTime": "2024-01-01T00:00:00Z"},
+                                   {"deviceId": "d2"}]))
+    load_devices(con, devices, report)
+    assert con.execute("SELECT device_id, enabled FROM devices").fetchall() == [("d1", True)]
+    assert [(Path(m.file).name, m.record) for m in report.malformed] == [
+        ("users.json", 2), ("audits.ndjson", 3), ("devices.json", 2)]
