@@ -5,12 +5,19 @@ A snapshot is cheaper than running ``tasklist`` and does not depend on its outpu
 terminal-server host never sees, or kills, another user's OneDrive.
 """
 
+import contextlib
 import ctypes
+import importlib
+import subprocess
+from collections.abc import Sequence
 from typing import Any
 
 _TH32CS_SNAPPROCESS = 0x2
 _INVALID_HANDLE = ctypes.c_void_p(-1).value
 _MAX_PATH = 260
+_PROCESS_TERMINATE = 0x0001
+_PROCESS_SET_QUOTA = 0x0100
+_KILL_GRACE_S = 5.0
 
 
 class _ProcessEntry(ctypes.Structure):
@@ -71,3 +78,37 @@ def pids(image: str) -> list[int]:
     finally:
         kernel32.CloseHandle(snapshot)
     return found
+
+
+def run_bounded(args: Sequence[str], timeout: float,
+                creationflags: int) -> tuple[int, bytes, bytes]:
+    """Run to completion and capture its output; raise ``subprocess.TimeoutExpired`` after
+    ``timeout`` s, once the program and everything it started are ended.
+
+    The program is put in a job object, so a timeout ends its children too: otherwise a child
+    still holding the output pipes (``cmd /c`` running a program) keeps the read blocked until it
+    exits by itself. Without a timeout nothing in the job is killed.
+    """
+    win32api = importlib.import_module("win32api")
+    win32job = importlib.import_module("win32job")
+    api_error = importlib.import_module("pywintypes").error
+    job = win32job.CreateJobObject(None, "")
+    with subprocess.Popen(list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, creationflags=creationflags) as proc:
+        handle = win32api.OpenProcess(_PROCESS_TERMINATE | _PROCESS_SET_QUOTA, False, proc.pid)
+        # If it already ended, or may not join a job, a timeout ends the program alone.
+        with contextlib.suppress(api_error):
+            win32job.AssignProcessToJobObject(job, handle)
+        handle.Close()
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            win32job.TerminateJobObject(job, 1)
+            proc.kill()
+            # Something outside the job may still hold the pipes: then give up on its output.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.communicate(timeout=_KILL_GRACE_S)
+            raise
+        finally:
+            job.Close()
+        return proc.returncode, out, err

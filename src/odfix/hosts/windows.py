@@ -132,15 +132,16 @@ class WindowsHost:
         """Run a command to completion; a missing program gives exit 9009 like cmd.exe."""
         args = self._resolve(argv)
         try:
-            done = subprocess.run(args, capture_output=True, stdin=subprocess.DEVNULL,
-                                  timeout=timeout, creationflags=_CREATE_NO_WINDOW, check=False)
+            code, out, err = win_process.run_bounded(args, timeout, _CREATE_NO_WINDOW)
         except FileNotFoundError:
             return CommandResult(argv=list(argv), exit_code=NOT_FOUND_EXIT,
                                  stderr=f"odfix: {argv[0]}: command not found")
         except subprocess.TimeoutExpired:
             raise FixFailed(f"{argv[0]} did not finish within {timeout:g} s") from None
-        return CommandResult(argv=list(argv), exit_code=done.returncode,
-                             stdout=decode(done.stdout), stderr=decode(done.stderr))
+        except OSError as exc:
+            raise FixFailed(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
+        return CommandResult(argv=list(argv), exit_code=code, stdout=decode(out),
+                             stderr=decode(err))
 
     def _spawn(self, args: Sequence[str]) -> None:
         try:

@@ -1,6 +1,7 @@
 """``run`` with stand-ins where dsregcmd would be: output, decoding, exit codes, timeouts."""
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,20 @@ def test_missing_program_is_exit_9009(host: WindowsHost) -> None:
 def test_timeout_is_a_fix_failure(host: WindowsHost) -> None:
     with pytest.raises(FixFailed, match="did not finish within 1 s"):
         host.run([sys.executable, "-c", "import time; time.sleep(20)"], timeout=1)
+
+
+def test_timeout_also_ends_what_the_command_started(tmp_path: Path) -> None:
+    sleeper = f'"{sys.executable}" -c "import time; time.sleep(30)"'
+    wrapper = make_cmd(tmp_path / "wrapper.cmd", sleeper)
+    host = WindowsHost(commands={"wrapper": str(wrapper)})
+    began = time.monotonic()
+    with pytest.raises(FixFailed, match="did not finish within 1 s"):
+        host.run(["wrapper"], timeout=1)
+    assert time.monotonic() - began < 10
+
+
+def test_a_file_that_is_no_program_is_a_fix_failure(tmp_path: Path) -> None:
+    broken = tmp_path / "dsregcmd.exe"
+    broken.write_bytes(b"not a program")
+    with pytest.raises(FixFailed, match="cannot run dsregcmd"):
+        WindowsHost(commands={"dsregcmd": str(broken)}).run(["dsregcmd", "/status"])
