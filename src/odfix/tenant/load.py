@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     import duckdb
 
 CHUNK_BYTES = 16 << 20
-BATCH_BYTES = 256 << 20
+BATCH_BYTES = 512 << 20
 MAX_LISTED = 50
 _WINDOW = 1 << 20
 _SCALAR = rb'(?:"(?:[^"\\]|\\.)*"|-?[0-9.eE+-]+|true|false|null)'
@@ -93,6 +93,7 @@ def connect() -> "duckdb.DuckDBPyConnection":
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'").fetchall()
+    con.execute("SET enable_progress_bar = false").fetchall()  # it would write to stdout
     con.execute(SIGNINS_DDL).fetchall()
     return con
 
