@@ -9,15 +9,16 @@ import contextlib
 import ctypes
 import importlib
 import subprocess
+import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import IO, Any
 
 _TH32CS_SNAPPROCESS = 0x2
 _INVALID_HANDLE = ctypes.c_void_p(-1).value
 _MAX_PATH = 260
 _PROCESS_TERMINATE = 0x0001
 _PROCESS_SET_QUOTA = 0x0100
-_KILL_GRACE_S = 5.0
+_PIPE_GRACE_S = 2.0
 
 
 class _ProcessEntry(ctypes.Structure):
@@ -82,33 +83,50 @@ def pids(image: str) -> list[int]:
 
 def run_bounded(args: Sequence[str], timeout: float,
                 creationflags: int) -> tuple[int, bytes, bytes]:
-    """Run to completion and capture its output; raise ``subprocess.TimeoutExpired`` after
-    ``timeout`` s, once the program and everything it started are ended.
+    """Run until the program exits and capture its output; raise ``subprocess.TimeoutExpired``
+    after ``timeout`` s, once the program and everything it started are ended.
 
-    The program is put in a job object, so a timeout ends its children too: otherwise a child
-    still holding the output pipes (``cmd /c`` running a program) keeps the read blocked until it
-    exits by itself. Without a timeout nothing in the job is killed.
+    The program runs in a job object, so a timeout ends its children too. Output is read by two
+    threads; once the program has exited they get ``_PIPE_GRACE_S`` to finish, because a program
+    it started in the background (``OneDrive.exe /reset`` restarting OneDrive, ``start /b``) may
+    hold the pipes open for as long as it runs. Without a timeout nothing in the job is killed.
     """
     win32api = importlib.import_module("win32api")
     win32job = importlib.import_module("win32job")
     api_error = importlib.import_module("pywintypes").error
     job = win32job.CreateJobObject(None, "")
-    with subprocess.Popen(list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, creationflags=creationflags) as proc:
+    proc = subprocess.Popen(list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, creationflags=creationflags)
+    try:
         handle = win32api.OpenProcess(_PROCESS_TERMINATE | _PROCESS_SET_QUOTA, False, proc.pid)
         # If it already ended, or may not join a job, a timeout ends the program alone.
         with contextlib.suppress(api_error):
             win32job.AssignProcessToJobObject(job, handle)
         handle.Close()
+        out: list[bytes] = []
+        err: list[bytes] = []
+        readers = [threading.Thread(target=_drain, args=(stream, sink), daemon=True)
+                   for stream, sink in ((proc.stdout, out), (proc.stderr, err))]
+        for reader in readers:
+            reader.start()
         try:
-            out, err = proc.communicate(timeout=timeout)
+            proc.wait(timeout)
         except subprocess.TimeoutExpired:
             win32job.TerminateJobObject(job, 1)
             proc.kill()
-            # Something outside the job may still hold the pipes: then give up on its output.
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.communicate(timeout=_KILL_GRACE_S)
+            proc.wait()
             raise
-        finally:
-            job.Close()
-        return proc.returncode, out, err
+        for reader in readers:
+            reader.join(_PIPE_GRACE_S)
+        return proc.returncode, b"".join(out), b"".join(err)
+    finally:
+        job.Close()
+
+
+def _drain(stream: IO[bytes] | None, sink: list[bytes]) -> None:
+    """Read a pipe to its end into ``sink``; what is read before a give-up is kept."""
+    if stream is None:
+        return
+    with stream:
+        while chunk := stream.read1(65536):  # type: ignore[attr-defined]
+            sink.append(chunk)

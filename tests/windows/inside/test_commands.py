@@ -11,6 +11,7 @@ from odfix.evidence import dsregcmd
 from odfix.hosts.windows import NOT_FOUND_EXIT, WindowsHost
 
 from .conftest import REPO, make_cmd
+from .standin import make_standin
 
 FIXTURE = REPO / "tests" / "fixtures" / "dsregcmd" / "hybrid_prt_failure_learn.txt"
 
@@ -59,6 +60,20 @@ def test_timeout_also_ends_what_the_command_started(tmp_path: Path) -> None:
     with pytest.raises(FixFailed, match="did not finish within 1 s"):
         host.run(["wrapper"], timeout=1)
     assert time.monotonic() - began < 10
+
+
+def test_a_program_started_in_the_background_is_left_running(tmp_path: Path) -> None:
+    background = make_standin(tmp_path / "bg", "Background.exe")
+    starter = make_cmd(tmp_path / "starter.cmd", f'start "" /b "{background}"\necho started')
+    host = WindowsHost(commands={"starter": str(starter)})
+    began = time.monotonic()
+    result = host.run(["starter"], timeout=20)
+    try:
+        assert (result.exit_code, result.stdout.strip()) == (0, "started")
+        assert time.monotonic() - began < 10  # not held until the background program ends
+        assert host.is_running("Background.exe")
+    finally:
+        host.stop("Background.exe", 1)
 
 
 def test_a_file_that_is_no_program_is_a_fix_failure(tmp_path: Path) -> None:
