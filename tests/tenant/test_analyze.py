@@ -149,3 +149,20 @@ def test_fixture_readme_names_every_file(fixtures):
     for path in Path(fixtures).iterdir():
         if path.name != "README.md":
             assert path.name in readme or path.name.split("_")[0] in readme
+
+
+def test_clone_by_alternating_os_but_not_by_one_upgrade(fixtures, tmp_path):
+    base = json.loads((fixtures / "graph_beta_signins.json").read_text())["value"][0]
+
+    def signin(n: int, device: str, os_name: str) -> dict[str, object]:
+        return dict(base, id=f"s{n}", createdDateTime=f"2024-01-0{n}T10:00:00Z",
+                    deviceDetail={"deviceId": device, "displayName": "PC-1",
+                                  "operatingSystem": os_name})
+
+    rows = [signin(1, "flip", "Windows 10"), signin(2, "flip", "Windows 11"),
+            signin(3, "flip", "Windows 10"), signin(4, "upgrade", "Windows 10"),
+            signin(5, "upgrade", "Windows 11"), signin(6, "upgrade", "Windows 11")]
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"value": rows}))
+    (clone,) = run([path]).cloned_devices
+    assert clone.device_id == "flip" and clone.operating_systems == ["Windows 10", "Windows 11"]

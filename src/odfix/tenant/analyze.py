@@ -75,6 +75,7 @@ class UserFinding(BaseModel):
 class ClonedDevice(BaseModel):
     device_id: str
     device_names: list[str]
+    operating_systems: list[str] = []
     device_ids: list[str]
     users: list[str]
     evidence: str  # "sign-ins" | "device-objects"
@@ -249,16 +250,28 @@ def _password_changes(con: "duckdb.DuckDBPyConnection", window: float) -> dict[s
 
 
 def _clones(con: "duckdb.DuckDBPyConnection", minutes: float) -> list[ClonedDevice]:
-    out = [ClonedDevice(device_id=d, device_names=names, device_ids=[d], users=users,
-                        evidence="sign-ins")
-           for d, names, users in con.execute("""
-        WITH named AS (SELECT device_id, device_name, upn FROM signins
-                       WHERE device_id IS NOT NULL AND device_name IS NOT NULL),
-             twins AS (SELECT device_id FROM named GROUP BY device_id
-                       HAVING min(device_name) <> max(device_name))
-        SELECT device_id, list(DISTINCT device_name ORDER BY device_name),
+    out = [ClonedDevice(device_id=d, device_names=names or [], operating_systems=systems or [],
+                        device_ids=[d], users=users, evidence="sign-ins")
+           for d, names, systems, users in con.execute("""
+        WITH seen AS (SELECT device_id, device_name, device_os, upn, created_at FROM signins
+                      WHERE device_id IS NOT NULL),
+             twins AS (SELECT device_id FROM seen WHERE device_name IS NOT NULL
+                       GROUP BY device_id HAVING min(device_name) <> max(device_name)),
+             multi AS (SELECT device_id FROM seen WHERE device_os IS NOT NULL
+                       GROUP BY device_id HAVING min(device_os) <> max(device_os)),
+             flips AS (SELECT device_id FROM (
+                           SELECT device_id, device_os, lag(device_os) OVER
+                                  (PARTITION BY device_id ORDER BY created_at) AS prev
+                           FROM seen SEMI JOIN multi USING (device_id)
+                           WHERE device_os IS NOT NULL)
+                       WHERE prev <> device_os GROUP BY device_id HAVING count(*) >= 2),
+             flagged AS (SELECT device_id FROM twins UNION SELECT device_id FROM flips)
+        SELECT device_id,
+               list(DISTINCT device_name ORDER BY device_name)
+                   FILTER (WHERE device_name IS NOT NULL),
+               list(DISTINCT device_os ORDER BY device_os) FILTER (WHERE device_os IS NOT NULL),
                list(DISTINCT upn ORDER BY upn)
-        FROM named SEMI JOIN twins USING (device_id)
+        FROM seen SEMI JOIN flagged USING (device_id)
         GROUP BY device_id ORDER BY device_id""").fetchall()]
     has_devices = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'devices'").fetchall()[0][0]
