@@ -199,7 +199,7 @@ def analyze(con: "duckdb.DuckDBPyConnection", report: LoadReport, policies: list
     return Analysis(
         summary=_summary(con, report, len(findings)), users=findings, cloned_devices=clones,
         policies=_impact(con, policies, findings), failures_by_day=_by_day(con),
-        timelines={u.lower(): timeline(con, u) for u in picked}, load=report)
+        timelines=timelines(con, picked), load=report)
 
 
 def recommend(categories: dict[str, int], rec: Recurrence | None, password: bool,
@@ -255,17 +255,18 @@ def _clones(con: "duckdb.DuckDBPyConnection", minutes: float) -> list[ClonedDevi
            for d, names, systems, users in con.execute("""
         WITH seen AS (SELECT device_id, device_name, device_os, upn, created_at FROM signins
                       WHERE device_id IS NOT NULL),
-             twins AS (SELECT device_id FROM seen WHERE device_name IS NOT NULL
-                       GROUP BY device_id HAVING min(device_name) <> max(device_name)),
-             multi AS (SELECT device_id FROM seen WHERE device_os IS NOT NULL
-                       GROUP BY device_id HAVING min(device_os) <> max(device_os)),
+             odd AS (SELECT device_id, min(device_name) <> max(device_name) AS renamed
+                     FROM seen GROUP BY device_id
+                     HAVING min(device_name) <> max(device_name)
+                         OR min(device_os) <> max(device_os)),
              flips AS (SELECT device_id FROM (
                            SELECT device_id, device_os, lag(device_os) OVER
                                   (PARTITION BY device_id ORDER BY created_at) AS prev
-                           FROM seen SEMI JOIN multi USING (device_id)
+                           FROM seen SEMI JOIN odd USING (device_id)
                            WHERE device_os IS NOT NULL)
                        WHERE prev <> device_os GROUP BY device_id HAVING count(*) >= 2),
-             flagged AS (SELECT device_id FROM twins UNION SELECT device_id FROM flips)
+             flagged AS (SELECT device_id FROM odd WHERE renamed
+                         UNION SELECT device_id FROM flips)
         SELECT device_id,
                list(DISTINCT device_name ORDER BY device_name)
                    FILTER (WHERE device_name IS NOT NULL),
@@ -318,15 +319,22 @@ def _by_day(con: "duckdb.DuckDBPyConnection") -> list[DayCount]:
         GROUP BY ALL ORDER BY 1, 2""").fetchall()]
 
 
-def timeline(con: "duckdb.DuckDBPyConnection", upn: str) -> list[TimelineEvent]:
-    """Every sign-in of one user, failures classified, oldest first."""
-    return [TimelineEvent(at=at, app=app, error_code=code, category=cat, interactive=inter,
-                          device=dev) for at, app, code, cat, inter, dev in con.execute("""
-        SELECT s.created_at, s.app_name, s.error_code,
+def timelines(con: "duckdb.DuckDBPyConnection",
+              upns: Sequence[str]) -> dict[str, list[TimelineEvent]]:
+    """Every sign-in of each user in ``upns``, failures classified, oldest first (one scan)."""
+    out: dict[str, list[TimelineEvent]] = {u.lower(): [] for u in upns}
+    if not out:
+        return out
+    wanted = ", ".join(lit(u) for u in out)
+    for upn, at, app, code, cat, inter, dev in con.execute(f"""
+        SELECT s.upn, s.created_at, s.app_name, s.error_code,
                CASE WHEN s.error_code = 0 THEN 'success' ELSE coalesce(c.category, 'unknown') END,
                s.interactive, s.device_name
         FROM signins s LEFT JOIN codes c ON c.code = s.error_code
-        WHERE s.upn = lower(?) ORDER BY s.created_at""", [upn]).fetchall()]
+        WHERE s.upn IN ({wanted}) ORDER BY s.upn, s.created_at""").fetchall():
+        out[upn].append(TimelineEvent(at=at, app=app, error_code=code, category=cat,
+                                      interactive=inter, device=dev))
+    return out
 
 
 def _summary(con: "duckdb.DuckDBPyConnection", report: LoadReport, affected: int) -> Summary:
