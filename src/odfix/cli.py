@@ -53,11 +53,25 @@ for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)
 
 
+def _utf8_streams() -> None:
+    """On Windows, write UTF-8 to pipes and files (the ANSI code page cannot print "→").
+
+    Consoles are unaffected: CPython writes to them with WriteConsoleW whatever the encoding.
+    """
+    if sys.platform != "win32":
+        return
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and (stream.encoding or "").lower() not in ("utf-8", "utf8"):
+            reconfigure(encoding="utf-8", errors="replace")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every failure ends in one line on stderr and an ``ExitCode``.
 
     Usage errors are Typer's own (exit 2, the same as ``ExitCode.BAD_INPUT``).
     """
+    _utf8_streams()
     try:
         app(args=argv, prog_name="odfix", standalone_mode=True)
     except SystemExit as done:

@@ -92,9 +92,7 @@ def run(action: Action, rt: Runtime, title: str) -> Result:
             if not host.is_running(ONEDRIVE_IMAGE):
                 return Result("done", ["OneDrive was not running"])
             rt.record({"what": "process", "image": ONEDRIVE_IMAGE, "before": "running"})
-            path = host.find_onedrive()
-            if path:
-                host.run([path, "/shutdown"])
+            # Host.stop sends OneDrive.exe /shutdown itself, waits, then kills: ask only once.
             gone = host.stop(ONEDRIVE_IMAGE, float(action.args.timeout_s))
             return Result("done" if gone else "failed",
                           ["closed OneDrive" if gone else "OneDrive did not exit"])
