@@ -459,7 +459,7 @@ def _load_array(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport
     import duckdb
 
     ranges = spans(path, chunk_bytes, target.keys)
-    per_batch = max(1, BATCH_BYTES // chunk_bytes)
+    per_batch = max(1, min(len(ranges), BATCH_BYTES // chunk_bytes))
     chunks = _Chunks(path, ranges, 2 * per_batch)
     try:
         for batch in chunks.batches(per_batch):
