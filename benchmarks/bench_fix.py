@@ -2,7 +2,7 @@
 
 Target: at most 15 s wall time including that wait, and no busy-waiting: the run's CPU time must
 stay a small fraction of its wall time. Baseline, measured in the same run: a bare
-``time.sleep(10)``. Figures: docs/perf-fix.md.
+``time.sleep(10)``. Figures: docs/perf-fix.md (summary in docs/performance.md).
 """
 
 import sys
