@@ -94,6 +94,8 @@ def connect() -> "duckdb.DuckDBPyConnection":
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'").fetchall()
     con.execute("SET enable_progress_bar = false").fetchall()  # it would write to stdout
+    # An automatic checkpoint only compresses the in-memory tables: ~1.5 CPU-s on 1M sign-ins.
+    con.execute("SET checkpoint_threshold = '1TB'").fetchall()
     con.execute(SIGNINS_DDL).fetchall()
     return con
 
