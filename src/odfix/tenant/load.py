@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     import duckdb
 
 CHUNK_BYTES = 16 << 20
-BATCH_BYTES = 512 << 20
+BATCH_BYTES = 256 << 20
 MAX_LISTED = 50
 _WINDOW = 1 << 20
 _SCALAR = rb'(?:"(?:[^"\\]|\\.)*"|-?[0-9.eE+-]+|true|false|null)'

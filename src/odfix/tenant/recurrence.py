@@ -71,15 +71,15 @@ def logged_policies(con: "duckdb.DuckDBPyConnection",
     """upn -> ids of CA policies the logs show enforcing on that user's recurring failures."""
     if not found:
         return {}
-    con.execute("CREATE OR REPLACE TEMP TABLE recurring (upn VARCHAR, category VARCHAR)").fetchall()
-    con.executemany("INSERT INTO recurring VALUES (?, ?)",
-                    [(u, c[0]) for u, c in found.items()]).fetchall()
     rows = con.execute("""
+        WITH recurring AS (SELECT unnest($upns) AS upn, unnest($categories) AS category)
         SELECT upn, p.id, count(*) AS n FROM (
             SELECT f.upn, unnest(f.ca) AS p FROM failures f
             JOIN recurring r ON r.upn = f.upn AND r.category = f.category)
         WHERE p.sif OR p.result IN ('failure', 'reportOnlyFailure')
-        GROUP BY ALL ORDER BY upn, n DESC""").fetchall()
+        GROUP BY ALL ORDER BY upn, n DESC""",
+                       {"upns": list(found), "categories": [c[0] for c in found.values()]}
+                       ).fetchall()
     out: dict[str, list[str]] = {}
     for upn, pid, _ in rows:
         out.setdefault(upn, []).append(pid)
