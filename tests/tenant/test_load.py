@@ -157,7 +157,7 @@ def test_chunked_documents_keep_every_record(tmp_path_factory, reasons, chunk, p
     path = folder / "doc.json"
     doc = {"@odata.context": "x", "value": value, "@odata.nextLink": "https://next?$top=1"}
     path.write_text(json.dumps(doc, indent=2 if pretty else None))
-    cuts = spans(path, chunk)
+    cuts = list(spans(path, chunk))
     assert all(a <= b for a, b in cuts)
     con = connect()
     load_signins(con, [path], chunk_bytes=chunk)

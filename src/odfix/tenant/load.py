@@ -342,10 +342,10 @@ def _boundary(fd: int, at: int, end: int, keys: tuple[str, ...]) -> int | None:
 
 
 def spans(path: Path, chunk_bytes: int,
-          keys: tuple[str, ...] = _RECORD_KEYS) -> list[tuple[int, int]]:
-    """The record array of ``path`` cut at record boundaries into ranges of ~``chunk_bytes``."""
+          keys: tuple[str, ...] = _RECORD_KEYS) -> Iterator[tuple[int, int]]:
+    """The record array of ``path`` cut at record boundaries into ranges of ~``chunk_bytes``
+    (lazily: the first ranges are copied while the next boundaries are being found)."""
     start, end = array_span(path)
-    out: list[tuple[int, int]] = []
     fd = os.open(path, os.O_RDONLY)
     try:
         pos = start
@@ -353,12 +353,11 @@ def spans(path: Path, chunk_bytes: int,
             cut = _boundary(fd, pos + chunk_bytes, end, keys)
             if cut is None:
                 break
-            out.append((pos, cut))
+            yield pos, cut
             pos = cut + 1
     finally:
         os.close(fd)
-    out.append((pos, end))
-    return out
+    yield pos, end
 
 
 def _copy_range(src: int, dst: int, start: int, stop: int) -> None:
@@ -382,8 +381,9 @@ def _scratch_dir() -> str:
 class _Chunks:
     """Cut ranges copied into a ring of reusable scratch files (reused pages cost no allocation)."""
 
-    def __init__(self, path: Path, ranges: list[tuple[int, int]], slots: int) -> None:
-        self.path, self.ranges = path, ranges
+    def __init__(self, path: Path, ranges: Iterator[tuple[int, int]], slots: int) -> None:
+        self.path, self.cuts = path, ranges
+        self.ranges: list[tuple[int, int]] = []  # filled by the producer, before ``ready``
         self.folder = _scratch_dir()
         self.free: queue.Queue[str] = queue.Queue()
         for n in range(slots):
@@ -403,7 +403,8 @@ class _Chunks:
         try:
             src = os.open(self.path, os.O_RDONLY)
             try:
-                for n, (a, b) in enumerate(self.ranges):
+                for n, (a, b) in enumerate(self.cuts):
+                    self.ranges.append((a, b))
                     slot = self._slot()
                     if slot is None:
                         return
@@ -460,9 +461,9 @@ def _load_array(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport
                 target: Target, chunk_bytes: int) -> None:
     import duckdb
 
-    ranges = spans(path, chunk_bytes, target.keys)
-    per_batch = max(1, min(len(ranges), BATCH_BYTES // chunk_bytes))
-    chunks = _Chunks(path, ranges, 2 * per_batch)
+    expected = -(-path.stat().st_size // chunk_bytes)
+    per_batch = max(1, min(expected, BATCH_BYTES // chunk_bytes))
+    chunks = _Chunks(path, spans(path, chunk_bytes, target.keys), 2 * per_batch)
     try:
         for batch in chunks.batches(per_batch):
             try:
@@ -470,7 +471,7 @@ def _load_array(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport
                 con.execute(target.insert(source)).fetchall()
             except duckdb.Error:
                 for n, name in batch:
-                    _load_chunk_slowly(con, path, ranges[n], name, report, target)
+                    _load_chunk_slowly(con, path, chunks.ranges[n], name, report, target)
             for _, name in batch:
                 chunks.release(name)
     finally:
