@@ -168,11 +168,11 @@ def analyze(con: "duckdb.DuckDBPyConnection", report: LoadReport, policies: list
     per_user = con.execute("""
         SELECT upn, any_value(user_id), count(*), count(*) FILTER (WHERE onedrive),
                min(created_at), max(created_at)
-        FROM failures GROUP BY upn""").fetchall()
+        FROM failures GROUP BY upn ORDER BY 4 DESC, 3 DESC, 1""").fetchall()
     cats: dict[str, dict[str, int]] = {}
     for upn, category, n in con.execute(
             "SELECT upn, category, count(*) FROM failures GROUP BY ALL ORDER BY 3 DESC").fetchall():
-        cats.setdefault(upn, {})[category] = int(n)
+        cats.setdefault(upn, {})[category] = n
     user_ids = {r[0]: r[1] for r in per_user}
     recur = recurrences(con, policies, user_ids)
     changed = _password_changes(con, options.password_window_hours)
@@ -182,18 +182,15 @@ def analyze(con: "duckdb.DuckDBPyConnection", report: LoadReport, policies: list
         for upn in clone.users:
             on_clone.setdefault(upn, []).append(clone.device_id)
     names = {p.id: p.name for p in policies}
-    findings = []
+    findings = []  # ranked by the query: OneDrive/Office failures, then all failures
     for upn, uid, n, od, first, last in per_user:
-        rec = recur.get(upn)
+        rec, counts = recur.get(upn), cats.get(upn, {})
         findings.append(UserFinding(
-            upn=upn, user_id=uid, signins=int(totals.get(upn, n)), failures=int(n),
-            onedrive_failures=int(od), categories=cats.get(upn, {}),
-            first_failure=first, last_failure=last, recurrence=rec,
+            upn=upn, user_id=uid, signins=totals.get(upn, n), failures=n, onedrive_failures=od,
+            categories=counts, first_failure=first, last_failure=last, recurrence=rec,
             password_change_correlated=upn in changed, password_changed_at=changed.get(upn),
             cloned_devices=on_clone.get(upn, []),
-            recommended=recommend(cats.get(upn, {}), rec, upn in changed, on_clone.get(upn, []),
-                                  names)))
-    findings.sort(key=lambda f: (-f.onedrive_failures, -f.failures, f.upn))
+            recommended=recommend(counts, rec, upn in changed, on_clone.get(upn, []), names)))
     picked = options.timeline_users or [f.upn for f in findings
                                         if f.recurrence][:options.timeline_top]
     return Analysis(
