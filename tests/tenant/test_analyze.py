@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from odfix.cli import main
+from odfix.errors import BadInput
 from odfix.tenant.analyze import Analysis, recommend, run
 from odfix.tenant.directory import load_policies
 from odfix.tenant.load import LoadReport
@@ -166,3 +167,24 @@ def test_clone_by_alternating_os_but_not_by_one_upgrade(fixtures, tmp_path):
     path.write_text(json.dumps({"value": rows}))
     (clone,) = run([path]).cloned_devices
     assert clone.device_id == "flip" and clone.operating_systems == ["Windows 10", "Windows 11"]
+
+
+def test_directory_files_load_beside_the_sign_ins(tmp_path):
+    signins = tmp_path / "signins.ndjson"
+    signins.write_text("\n".join(json.dumps(r) for r in [
+        {"id": "s1", "createdDateTime": "2024-03-13T19:00:00Z", "userPrincipalName": "a@x.com",
+         "userId": "u1", "status": {"errorCode": 50133}},
+        {"id": "s2", "userPrincipalName": "a@x.com"}]))
+    users = tmp_path / "users.json"
+    users.write_text(json.dumps({"value": [
+        {"id": "u1", "userPrincipalName": "a@x.com",
+         "lastPasswordChangeDateTime": "2024-03-13T18:00:00Z"}, {"accountEnabled": True}]}))
+    result = run([signins], users=users)
+    assert [(Path(m.file).name, m.record) for m in result.load.malformed] == [
+        ("signins.ndjson", 2), ("users.json", 2)]
+    assert result.users[0].password_change_correlated
+    (tmp_path / "broken.json").write_text("")
+    with pytest.raises(BadInput, match=r"broken\.json"):
+        run([signins], users=tmp_path / "broken.json")
+    with pytest.raises(BadInput, match="no sign-ins"):  # the sign-ins' error comes first
+        run([users], users=tmp_path / "broken.json")

@@ -202,3 +202,18 @@ def test_directory_files_stream_and_count_bad_records(con, tmp_path):
     assert con.execute("SELECT device_id, enabled FROM devices").fetchall() == [("d1", True)]
     assert [(Path(m.file).name, m.record) for m in report.malformed] == [
         ("users.json", 2), ("audits.ndjson", 3), ("devices.json", 2)]
+
+
+def test_second_cursor_reads_times_in_utc(con, tmp_path):
+    from datetime import datetime
+
+    from odfix.tenant.directory import load_users
+    from odfix.tenant.load import LoadReport, cursor
+
+    con.execute("SET GLOBAL TimeZone = 'America/New_York'").fetchall()  # a machine not in UTC
+    users = tmp_path / "users.json"
+    users.write_text(json.dumps([{"id": "u1", "userPrincipalName": "a@contoso.com",
+                                  "lastPasswordChangeDateTime": "2024-03-13T18:02:11"}]))
+    load_users(cursor(con), users, LoadReport())
+    assert con.execute("SELECT changed_at FROM users").fetchall() == [
+        (datetime(2024, 3, 13, 18, 2, 11),)]

@@ -1,6 +1,7 @@
 """Tenant-wide analysis of loaded sign-ins: classify, rank, recur, correlate, detect clones."""
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +17,7 @@ from odfix.tenant.directory import (
     load_users,
     require_file,
 )
-from odfix.tenant.load import LoadReport, connect, insert_rows, load_signins
+from odfix.tenant.load import LoadReport, connect, cursor, insert_rows, load_signins
 from odfix.tenant.recurrence import Recurrence, recurrences
 from odfix.tenant.schema import lit
 
@@ -136,10 +137,25 @@ def run(files: Sequence[Path], *, users: Path | None = None, audits: Path | None
                        (devices, "devices")):
         require_file(path, what)
     con = connect()
-    report = load_signins(con, files)
+    side = LoadReport()
+    # the directory files and the catalog load on a second cursor while the sign-ins load
+    with ThreadPoolExecutor(1) as pool:
+        extra = pool.submit(_load_directory, cursor(con), side, users=users, audits=audits,
+                            devices=devices, policies=policies, categories=categories)
+        report = load_signins(con, files)
+        found, codes = extra.result()
+    report.extend(side)
     if len(report.files) > 1:
         con.execute("DELETE FROM signins WHERE rowid NOT IN "
                     "(SELECT min(rowid) FROM signins GROUP BY id)").fetchall()
+    return analyze(con, report, found, codes, options or Options())
+
+
+def _load_directory(con: "duckdb.DuckDBPyConnection", report: LoadReport, *,
+                    users: Path | None, audits: Path | None, devices: Path | None,
+                    policies: Path | None, categories: dict[int, str] | None
+                    ) -> tuple[list[Policy], dict[int, str]]:
+    """Load the optional directory files; the policies and the code catalog."""
     if users:
         load_users(con, users, report)
     if audits:
@@ -147,8 +163,7 @@ def run(files: Sequence[Path], *, users: Path | None = None, audits: Path | None
     if devices:
         load_devices(con, devices, report)
     found = load_policies(policies, report) if policies else []
-    return analyze(con, report, found, categories if categories is not None
-                   else catalog_categories(), options or Options())
+    return found, categories if categories is not None else catalog_categories()
 
 
 def analyze(con: "duckdb.DuckDBPyConnection", report: LoadReport, policies: list[Policy],

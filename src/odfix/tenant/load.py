@@ -86,18 +86,31 @@ class LoadReport(BaseModel):
         self.malformed.extend(items[:max(0, room)])
         self.malformed_count += len(items) if count is None else count
 
+    def extend(self, other: "LoadReport") -> None:
+        """Append what ``other`` (loaded beside this one) found."""
+        self.files.extend(other.files)
+        self.add_malformed(other.malformed, other.malformed_count)
+        self.notes.extend(other.notes)
+
 
 def connect() -> "duckdb.DuckDBPyConnection":
     """An in-memory DuckDB connection in UTC with an empty ``signins`` table."""
     import duckdb
 
     con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'").fetchall()
+    con.execute("SET TimeZone = 'UTC'").fetchall()  # per session: see ``cursor``
     con.execute("SET enable_progress_bar = false").fetchall()  # it would write to stdout
     # An automatic checkpoint only compresses the in-memory tables: ~1.5 CPU-s on 1M sign-ins.
     con.execute("SET checkpoint_threshold = '1TB'").fetchall()
     con.execute(SIGNINS_DDL).fetchall()
     return con
+
+
+def cursor(con: "duckdb.DuckDBPyConnection") -> "duckdb.DuckDBPyConnection":
+    """A second session on ``con``'s database (for another thread), also in UTC."""
+    cur = con.cursor()
+    cur.execute("SET TimeZone = 'UTC'").fetchall()
+    return cur
 
 
 def expand(paths: Sequence[Path]) -> list[Path]:
