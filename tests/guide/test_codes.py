@@ -101,30 +101,24 @@ def test_normalize_accepts_or_rejects_cleanly(text):
         assert key.startswith(("0x", "AADSTS"))
 
 
-def test_broken_catalog_names_the_entry(tmp_path):
-    text = """retrieved: x
-sources: {a: A}
+BROKEN_CATALOG = """retrieved: x
+sources: {{a: A}}
 codes:
-  - {code: AADSTS1, family: aadsts, meaning: m, category: weather, confidence: microsoft-doc,
-     sources: [a]}
+  - {{code: AADSTS1, family: aadsts, meaning: m, category: {category}, confidence: microsoft-doc,
+     sources: [{source}]}}
 facilities: []
 """
-    (tmp_path / "codes.yaml").write_text(text)
-    with pytest.raises(BadInput, match=r"codes\.yaml: codes\[0\]\.category \(line 4\)"):
+
+
+@pytest.mark.parametrize(("category", "source", "message"), [
+    ("weather", "a", r"codes\.yaml: codes\[0\]\.category \(line 4\)"),
+    ("unknown", "b", r"codes\.yaml: .*unknown source"),
+])
+def test_broken_catalog_is_one_line_naming_the_problem(tmp_path, category, source, message):
+    (tmp_path / "codes.yaml").write_text(BROKEN_CATALOG.format(category=category, source=source))
+    with pytest.raises(BadInput, match=message) as caught:
         read_catalog(tmp_path / "codes.yaml", name="codes.yaml")
-
-
-def test_catalog_rejects_unknown_source_ids(tmp_path):
-    text = """retrieved: x
-sources: {a: A}
-codes:
-  - {code: AADSTS1, family: aadsts, meaning: m, category: unknown, confidence: microsoft-doc,
-     sources: [b]}
-facilities: []
-"""
-    (tmp_path / "codes.yaml").write_text(text)
-    with pytest.raises(BadInput, match="unknown source"):
-        read_catalog(tmp_path / "codes.yaml")
+    assert "\n" not in caught.value.message
 
 
 def test_explain_json_is_one_document(capsys):
