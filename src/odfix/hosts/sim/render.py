@@ -56,8 +56,8 @@ def dsregcmd_status(state: SimState, *, device_auth_ok: bool, prt_error: str | N
     device_state += [("Virtual Desktop", "NOT SET"), ("Device Name", fqdn)]
     lines += _section("Device State", device_state)
     issued = _cert_from(state)
+    validity = f"[ {dsreg_time(issued)} -- {dsreg_time(issued + CERT_LIFETIME)} ]"
     if joined:
-        validity = f"[ {dsreg_time(issued)} -- {dsreg_time(issued + CERT_LIFETIME)} ]"
         lines += _section("Device Details", [
             ("DeviceId", reg.device_id or ""),
             ("Thumbprint", reg.thumbprint or ""),
@@ -80,7 +80,6 @@ def dsregcmd_status(state: SimState, *, device_auth_ok: bool, prt_error: str | N
                        ("WamDefaultGUID", "{B16898C6-A148-4967-9171-64D755DA8520} (AzureAd)")]
     lines += _section("User State", user_state)
     if registered:
-        validity = f"[ {dsreg_time(issued)} -- {dsreg_time(issued + CERT_LIFETIME)} ]"
         lines += _section("Work Account 1", [
             ("WorkplaceDeviceId", reg.device_id or ""),
             ("WorkplaceThumbprint", reg.thumbprint or ""),
