@@ -77,7 +77,7 @@ def test_policies_from_graph_sample(fixtures):
 
 
 def test_recommendations_order():
-    plan = recommend({"device": 3, "password-change": 1}, None, True, ["dev-1"], {})
+    plan = recommend({"device": 3, "password-change": 1}, None, True, ["dev-1"])
     assert plan[:2] == ["credential-cleanup", "reconnect-work-account"]
     assert "tenant-admin:review-cloned-device:dev-1" in plan and "dsregcmd-leave-join" in plan
 

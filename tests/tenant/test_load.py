@@ -165,6 +165,72 @@ def test_chunked_documents_keep_every_record(tmp_path_factory, reasons, chunk, p
     assert got == sorted((v["id"], v["status"]["failureReason"]) for v in value)
 
 
+def test_records_larger_than_the_boundary_window(tmp_path):
+    """A record bigger than the first search window (64 KB) grows the window, loses nothing."""
+    from odfix.tenant.load import connect
+
+    value = [{"id": f"r{i}", "createdDateTime": "2024-01-01T00:00:00Z", "userPrincipalName": "u",
+              "status": {"errorCode": 1, "failureReason": "x" * (150_000 * (i % 3))}}
+             for i in range(7)]
+    path = tmp_path / "doc.json"
+    path.write_text(json.dumps({"@odata.context": "x", "value": value}))
+    cuts = list(spans(path, 1000))
+    data = path.read_bytes()
+    assert len(cuts) >= 3  # boundaries 150-300 KB away were found
+    assert all(data[a:b].lstrip().startswith(b'{"id": "r') for a, b in cuts)
+    assert all(data[b:b + 1] == b"," for _, b in cuts[:-1])
+    con = connect()
+    load_signins(con, [path], chunk_bytes=1000)
+    got = con.execute("SELECT id, length(failure_reason) FROM signins ORDER BY id").fetchall()
+    assert got == [(f"r{i}", 150_000 * (i % 3)) for i in range(7)]
+
+
+def test_scratch_folders_of_killed_runs_are_swept(tmp_path):
+    """A run killed mid-load leaves its RAM scratch folder; the next run removes it, and only
+    it (a live run's folder and other folders stay)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from odfix.tenant.load import SCRATCH_STALE_SECONDS, _scratch_dir, sweep_scratch
+
+    code = ("import sys, time; from odfix.tenant.load import _scratch_dir; "
+            "print(_scratch_dir(), flush=True); time.sleep(60)")
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    orphan = Path(child.stdout.readline().strip())
+    (orphan / "slot0.json").write_bytes(b"[]")
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+
+    def age(folder: Path, seconds: float) -> None:
+        when = time.time() - seconds
+        for item in [*folder.iterdir(), folder]:
+            os.utime(item, (when, when))
+
+    mine = Path(_scratch_dir())
+    try:
+        assert orphan.exists()  # dead, but touched moments ago: kept
+        age(orphan, SCRATCH_STALE_SECONDS + 5)
+        Path(_scratch_dir()).rmdir()  # the next run's sweep removes it
+        assert not orphan.exists()
+        assert mine.name.startswith(f"odfix-{os.getpid()}-")
+        (tmp_path / "odfix-notes").mkdir()
+        dead = tmp_path / f"odfix-{child.pid}-abc"
+        dead.mkdir()
+        live = tmp_path / f"odfix-{os.getpid()}-live"
+        live.mkdir()
+        for folder in (dead, live, tmp_path / "odfix-notes"):
+            age(folder, SCRATCH_STALE_SECONDS + 5)
+        assert sweep_scratch(str(tmp_path)) == [str(dead)]
+        assert sorted(p.name for p in tmp_path.iterdir()) == [live.name, "odfix-notes"]
+        assert mine.exists()
+    finally:
+        mine.rmdir()
+
+
 def test_folder_skips_directory_json_and_dedupes_by_id(con, fixtures):
     from odfix.tenant.load import expand
 

@@ -16,6 +16,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -40,7 +41,9 @@ if TYPE_CHECKING:
 CHUNK_BYTES = 16 << 20
 BATCH_BYTES = 256 << 20
 MAX_LISTED = 50
-_WINDOW = 1 << 20
+SCRATCH_STALE_SECONDS = 600
+_WINDOW = 64 << 10
+_MAX_WINDOW = 16 << 20
 _SCALAR = rb'(?:"(?:[^"\\]|\\.)*"|-?[0-9.eE+-]+|true|false|null)'
 _KEY = rb'"(?:[^"\\]|\\.)*"\s*:\s*'
 _DOC_HEAD = re.compile(rb"\A\s*\{\s*(?:" + _KEY + _SCALAR + rb"\s*,\s*)*\"value\"\s*:\s*\[")
@@ -48,6 +51,7 @@ _DOC_TAIL = re.compile(rb"\]\s*(?:,\s*" + _KEY + _SCALAR + rb"\s*)*\}\s*\Z")
 _ARRAY_TAIL = re.compile(rb"\]\s*\Z")
 _RECORD_KEYS = ("createdDateTime", "CreatedDateTime", "TimeGenerated")
 _TRAILING_COMMA = re.compile(r",(\s*[\]}])")
+_SCRATCH_NAME = re.compile(r"odfix-(\d+)-[A-Za-z0-9_]+")
 _SIGNIN_SUFFIXES = {".json", ".ndjson", ".jsonl", ".csv", ".parquet"}
 
 
@@ -331,10 +335,16 @@ def array_span(path: Path) -> tuple[int, int]:
 
 
 def _boundary(fd: int, at: int, end: int, keys: tuple[str, ...]) -> int | None:
-    """Offset of the comma between two records at or after ``at`` (None when there is none)."""
+    """Offset of the comma between two records at or after ``at`` (None when there is none).
+
+    Windows start small (a sign-in is ~1-2 KB) and grow while no boundary is found; each next
+    window overlaps the previous one by half, so a record cut by a window's end is seen whole
+    if it is under half a window (a longer one is passed over: the chunk just gets longer).
+    """
     decoder = json.JSONDecoder()
+    size = _WINDOW
     while at < end:
-        window = os.pread(fd, min(_WINDOW, end - at), at)
+        window = os.pread(fd, min(size, end - at), at)
         i = 0
         while (i := window.find(b"{", i + 1)) > 0:
             j = i - 1
@@ -348,9 +358,10 @@ def _boundary(fd: int, at: int, end: int, keys: tuple[str, ...]) -> int | None:
                 continue
             if isinstance(value, dict) and any(k in value for k in keys):
                 return at + j
-        at += max(1, len(window) - 65536)
-        if len(window) < _WINDOW:
+        if len(window) < size:
             break
+        at += len(window) // 2
+        size = min(4 * size, _MAX_WINDOW)
     return None
 
 
@@ -386,9 +397,52 @@ def _copy_range(src: int, dst: int, start: int, stop: int) -> None:
 
 
 def _scratch_dir() -> str:
+    """A private scratch folder, in RAM (``/dev/shm``) where there is one; its name carries our
+    process id so that a later run can remove it if this process dies without cleaning up."""
     shm = "/dev/shm"
-    root = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
-    return tempfile.mkdtemp(prefix="odfix-", dir=root)
+    root = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else tempfile.gettempdir()
+    sweep_scratch(root)
+    return tempfile.mkdtemp(prefix=f"odfix-{os.getpid()}-", dir=root)
+
+
+def sweep_scratch(root: str) -> list[str]:
+    """Remove scratch folders in ``root`` left by odfix processes that died mid-load (they can
+    hold a few hundred MB of RAM in ``/dev/shm``); return their paths.
+
+    A folder goes when it is ours (same user), its process id no longer runs and nothing in it
+    changed for ``SCRATCH_STALE_SECONDS`` (a run in another PID namespace sharing ``/dev/shm``
+    keeps its chunk files fresh). POSIX only: on Windows ``os.kill(pid, 0)`` would terminate the
+    process, not probe it.
+    """
+    if os.name != "posix":
+        return []
+    removed = []
+    with contextlib.suppress(OSError), os.scandir(root) as entries:
+        for entry in entries:
+            match = _SCRATCH_NAME.fullmatch(entry.name)
+            if (match and entry.is_dir(follow_symlinks=False)
+                    and entry.stat(follow_symlinks=False).st_uid == os.getuid()
+                    and not _running(int(match[1])) and _stale(entry.path)):
+                shutil.rmtree(entry.path, ignore_errors=True)
+                removed.append(entry.path)
+    return removed
+
+
+def _stale(folder: str) -> bool:
+    limit = time.time() - SCRATCH_STALE_SECONDS
+    with os.scandir(folder) as entries:
+        newest = max((e.stat(follow_symlinks=False).st_mtime for e in entries), default=0.0)
+    return max(newest, os.stat(folder).st_mtime) < limit
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        pass
+    return True
 
 
 class _Chunks:
