@@ -199,9 +199,9 @@ def analyze(con: "duckdb.DuckDBPyConnection", report: LoadReport, policies: list
                min(created_at), max(created_at)
         FROM failures GROUP BY upn ORDER BY 4 DESC, 3 DESC, 1""").fetchall()
     cats: dict[str, dict[str, int]] = {}
-    for upn, category, n in con.execute(
-            "SELECT upn, category, count(*) FROM failures GROUP BY ALL ORDER BY 3 DESC").fetchall():
-        cats.setdefault(upn, {})[category] = n
+    for upn, category, n in con.execute("""SELECT upn, category, count(*) FROM failures
+                                           GROUP BY ALL ORDER BY 3 DESC, 2""").fetchall():
+        cats.setdefault(upn, {})[category] = n  # most frequent first, ties by name
     user_ids = {r[0]: r[1] for r in per_user}
     recur = recurrences(con, policies, user_ids)
     changed = _password_changes(con, options.password_window_hours)
