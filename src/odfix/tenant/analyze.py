@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, TypeAdapter
 
@@ -182,8 +182,35 @@ def _load_directory(con: "duckdb.DuckDBPyConnection", report: LoadReport, *,
 
 def analyze(con: "duckdb.DuckDBPyConnection", report: LoadReport, policies: list[Policy],
             categories: dict[int, str], options: Options) -> Analysis:
-    """Run the analysis over the loaded tables (``signins`` and optional directory tables)."""
+    """Run the analysis over the loaded tables (``signins`` and optional directory tables).
+
+    Queries over all sign-ins (totals, clones, the summary) run on a second session while the
+    per-user ones run here; the day counts and timelines run there while findings are built.
+    """
     insert_rows(con, "codes", "code INTEGER, category VARCHAR", sorted(categories.items()))
+    side = cursor(con)
+    with ThreadPoolExecutor(1) as pool:
+        whole = pool.submit(_tenant_wide, side, options.clone_minutes)
+        per_user, cats = _per_user(con)
+        recur = recurrences(con, policies, {r[0]: r[1] for r in per_user})
+        changed = _password_changes(con, options.password_window_hours)
+        picked = options.timeline_users or [r[0] for r in per_user
+                                            if r[0] in recur][:options.timeline_top]
+        later = pool.submit(lambda: (_by_day(side), timelines(side, picked)))
+        totals, clones, summary = whole.result()
+        findings = _findings(per_user, cats, totals, recur, changed, clones)
+        by_day, lines = later.result()
+    side.close()
+    summary.affected_users, summary.files = len(findings), len(report.files)
+    summary.malformed = report.malformed_count
+    return Analysis(summary=summary, users=findings, cloned_devices=clones,
+                    policies=_impact(con, policies, findings), failures_by_day=by_day,
+                    timelines=lines, load=report)
+
+
+def _per_user(con: "duckdb.DuckDBPyConnection") -> tuple[list[tuple[Any, ...]],
+                                                        dict[str, dict[str, int]]]:
+    """The ``failures`` table; per-user failure rows (ranked) and category counts."""
     od_apps = ", ".join(lit(a) for a in sorted(apps.ONEDRIVE_CLIENT_APPS))
     od_res = ", ".join(lit(r) for r in sorted(apps.ONEDRIVE_RESOURCES))
     con.execute(f"""CREATE OR REPLACE TABLE failures AS
@@ -193,7 +220,6 @@ def analyze(con: "duckdb.DuckDBPyConnection", report: LoadReport, policies: list
                coalesce(s.app_id IN ({od_apps}) OR s.resource_id IN ({od_res}), false) AS onedrive
         FROM signins s LEFT JOIN codes c ON c.code = s.error_code
         WHERE s.error_code <> 0""").fetchall()
-    totals = dict(con.execute("SELECT upn, count(*) FROM signins GROUP BY upn").fetchall())
     per_user = con.execute("""
         SELECT upn, any_value(user_id), count(*), count(*) FILTER (WHERE onedrive),
                min(created_at), max(created_at)
@@ -202,16 +228,30 @@ def analyze(con: "duckdb.DuckDBPyConnection", report: LoadReport, policies: list
     for upn, category, n in con.execute("""SELECT upn, category, count(*) FROM failures
                                            GROUP BY ALL ORDER BY 3 DESC, 2""").fetchall():
         cats.setdefault(upn, {})[category] = n  # most frequent first, ties by name
-    user_ids = {r[0]: r[1] for r in per_user}
-    recur = recurrences(con, policies, user_ids)
-    changed = _password_changes(con, options.password_window_hours)
-    clones = _clones(con, options.clone_minutes)
+    return per_user, cats
+
+
+def _tenant_wide(con: "duckdb.DuckDBPyConnection", clone_minutes: float
+                 ) -> tuple[dict[str, int], list[ClonedDevice], Summary]:
+    """Sign-ins per user, cloned devices and the summary (its per-run fields left at 0)."""
+    totals = dict(con.execute("SELECT upn, count(*) FROM signins GROUP BY upn").fetchall())
+    row = con.execute("""SELECT count(*), count(*) FILTER (WHERE error_code <> 0),
+        count(DISTINCT upn), min(created_at), max(created_at) FROM signins""").fetchall()[0]
+    summary = Summary(signins=int(row[0]), failures=int(row[1]), users=int(row[2]),
+                      affected_users=0, files=0, malformed=0, start=row[3], end=row[4])
+    return totals, _clones(con, clone_minutes), summary
+
+
+def _findings(per_user: list[tuple[Any, ...]], cats: dict[str, dict[str, int]],
+              totals: dict[str, int], recur: dict[str, Recurrence],
+              changed: dict[str, datetime], clones: list[ClonedDevice]) -> list[UserFinding]:
+    """One finding per user with failures, in ``per_user``'s rank order."""
     on_clone: dict[str, list[str]] = {}
     for clone in clones:
         for upn in clone.users:
             on_clone.setdefault(upn, []).append(clone.device_id)
     plain: dict[tuple[str, ...], list[str]] = {}  # most users: categories alone decide
-    rows = []  # ranked by the query: OneDrive/Office failures, then all failures
+    rows = []
     for upn, uid, n, od, first, last in per_user:
         rec, counts, devices = recur.get(upn), cats.get(upn, {}), on_clone.get(upn, [])
         password = upn in changed
@@ -226,13 +266,7 @@ def analyze(con: "duckdb.DuckDBPyConnection", report: LoadReport, policies: list
                      "password_change_correlated": password,
                      "password_changed_at": changed.get(upn), "cloned_devices": devices,
                      "recommended": plan})
-    findings = _FINDINGS.validate_python(rows)
-    picked = options.timeline_users or [f.upn for f in findings
-                                        if f.recurrence][:options.timeline_top]
-    return Analysis(
-        summary=_summary(con, report, len(findings)), users=findings, cloned_devices=clones,
-        policies=_impact(con, policies, findings), failures_by_day=_by_day(con),
-        timelines=timelines(con, picked), load=report)
+    return _FINDINGS.validate_python(rows)
 
 
 def recommend(categories: dict[str, int], rec: Recurrence | None, password: bool,
@@ -368,11 +402,3 @@ def timelines(con: "duckdb.DuckDBPyConnection",
         out[upn].append(TimelineEvent(at=at, app=app, error_code=code, category=cat,
                                       interactive=inter, device=dev))
     return out
-
-
-def _summary(con: "duckdb.DuckDBPyConnection", report: LoadReport, affected: int) -> Summary:
-    row = con.execute("""SELECT count(*), count(*) FILTER (WHERE error_code <> 0),
-        count(DISTINCT upn), min(created_at), max(created_at) FROM signins""").fetchall()[0]
-    return Summary(signins=int(row[0]), failures=int(row[1]), users=int(row[2]),
-                   affected_users=affected, files=len(report.files),
-                   malformed=report.malformed_count, start=row[3], end=row[4])
