@@ -23,3 +23,22 @@ def test_module_entry_point_runs_as_a_process():
                           text=True, check=False)
     assert done.returncode == 0
     assert done.stdout.startswith("odfix ")
+
+
+def test_process_exit_keeps_every_byte_of_a_large_document(tmp_path):
+    """The entry point ends with ``os._exit``: stdout is flushed first, whole, with the code."""
+    import json
+
+    from odfix.tenant.synth import synthesize
+
+    synth = synthesize(tmp_path / "s.json", users=300, days=10, seed=3)
+    done = subprocess.run([sys.executable, "-m", "odfix", "signins", "analyze",
+                           str(synth.signins), "--json"], capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout) > 100_000
+    assert len(json.loads(done.stdout)["users"]) > 10
+    bad = subprocess.run([sys.executable, "-m", "odfix", "signins", "analyze",
+                          str(tmp_path / "missing.json")], capture_output=True, text=True,
+                         check=False)
+    assert bad.returncode == ExitCode.BAD_INPUT
+    assert bad.stderr.strip().startswith("odfix: error:")

@@ -1,7 +1,5 @@
 """``python -m odfix``."""
 
-import sys
+from odfix.cli import run
 
-from odfix.cli import main
-
-sys.exit(main())
+run()

@@ -4,8 +4,11 @@ Each area registers its commands from a module in ``odfix.commands`` (``register
 file stays small and commands import their heavy dependencies lazily, inside the command body.
 """
 
+import contextlib
 import importlib
+import os
 import sys
+from typing import NoReturn
 
 import typer
 
@@ -88,5 +91,20 @@ def main(argv: list[str] | None = None) -> int:
     return int(ExitCode.OK)
 
 
+def run() -> NoReturn:
+    """The process entry point (console script, ``python -m odfix``): ``main``, then exit at once.
+
+    Commands close their files and finish their threads before they return, so the
+    interpreter's teardown has nothing left to save; skipping it saves ~0.1 s after a large
+    ``signins analyze`` (a million-row in-memory database and ~20,000 findings freed one object
+    at a time). Standard streams are flushed first. Tests call ``main``.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
