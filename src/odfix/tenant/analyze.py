@@ -188,8 +188,7 @@ def analyze(con: "duckdb.DuckDBPyConnection", report: LoadReport, policies: list
     per-user ones run here; the day counts and timelines run there while findings are built.
     """
     insert_rows(con, "codes", "code INTEGER, category VARCHAR", sorted(categories.items()))
-    side = cursor(con)
-    with ThreadPoolExecutor(1) as pool:
+    with cursor(con) as side, ThreadPoolExecutor(1) as pool:  # the pool ends first
         whole = pool.submit(_tenant_wide, side, options.clone_minutes)
         per_user, cats = _per_user(con)
         recur = recurrences(con, policies, {r[0]: r[1] for r in per_user})
@@ -200,7 +199,6 @@ def analyze(con: "duckdb.DuckDBPyConnection", report: LoadReport, policies: list
         totals, clones, summary = whole.result()
         findings = _findings(per_user, cats, totals, recur, changed, clones)
         by_day, lines = later.result()
-    side.close()
     summary.affected_users, summary.files = len(findings), len(report.files)
     summary.malformed = report.malformed_count
     return Analysis(summary=summary, users=findings, cloned_devices=clones,
