@@ -210,12 +210,15 @@ def test_scratch_folders_of_killed_runs_are_swept(tmp_path):
         for item in [*folder.iterdir(), folder]:
             os.utime(item, (when, when))
 
+    next_run = ("import os; from odfix.tenant.load import _scratch_dir; "
+                "os.rmdir(_scratch_dir())")
+    subprocess.run([sys.executable, "-c", next_run], check=True)
     mine = Path(_scratch_dir())
     try:
         assert orphan.exists()  # dead, but touched moments ago: kept
         age(orphan, SCRATCH_STALE_SECONDS + 5)
-        Path(_scratch_dir()).rmdir()  # the next run's sweep removes it
-        assert not orphan.exists()
+        subprocess.run([sys.executable, "-c", next_run], check=True)
+        assert not orphan.exists()  # the next run's load removed it
         assert mine.name.startswith(f"odfix-{os.getpid()}-")
         (tmp_path / "odfix-notes").mkdir()
         dead = tmp_path / f"odfix-{child.pid}-abc"

@@ -8,6 +8,7 @@ list while the next chunk is being cut. NDJSON, CSV and Parquet are read by Duck
 
 import contextlib
 import csv
+import functools
 import io
 import json
 import os
@@ -401,7 +402,7 @@ def _scratch_dir() -> str:
     process id so that a later run can remove it if this process dies without cleaning up."""
     shm = "/dev/shm"
     root = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else tempfile.gettempdir()
-    sweep_scratch(root)
+    _sweep_once(root)
     return tempfile.mkdtemp(prefix=f"odfix-{os.getpid()}-", dir=root)
 
 
@@ -433,6 +434,9 @@ def _stale(folder: str) -> bool:
     with os.scandir(folder) as entries:
         newest = max((e.stat(follow_symlinks=False).st_mtime for e in entries), default=0.0)
     return max(newest, os.stat(folder).st_mtime) < limit
+
+
+_sweep_once = functools.cache(sweep_scratch)  # once per process and folder
 
 
 def _running(pid: int) -> bool:
