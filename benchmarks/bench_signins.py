@@ -148,16 +148,15 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--rows"]:
         rows = int(argv[1])
     graph, ndjson = _data(rows)
-    companions = [graph.with_name(f"{graph.stem}.{k}.json")
-                  for k in ("users", "audits", "policies", "devices")]
-    comp = [f"--{k}={p}" for k, p in zip(("users", "audits", "policies", "devices"), companions,
-                                         strict=True)]
+    companions = {k: graph.with_name(f"{graph.stem}.{k}.json")
+                  for k in ("users", "audits", "policies", "devices")}
+    comp = [f"--{k}={p}" for k, p in companions.items()]
     print(f"{rows:,} sign-ins, {graph.stat().st_size / 1e9:.2f} GB Graph document, "
           f"{os.cpu_count()} CPUs", flush=True)
     me = [sys.executable, __file__]
     pairs = _pairs(([*me, "--floor", str(ndjson)], [ndjson]),
                    ([sys.executable, "-m", "odfix", "signins", "analyze", str(graph), *comp,
-                     "--json"], [graph, *companions]), PAIRS)
+                     "--json"], [graph, *companions.values()]), PAIRS)
     pandas = _run("pandas", [*me, "--pandas", str(graph)], [graph])
     floors, odfixes = [p[0] for p in pairs], [p[1] for p in pairs]
     ratio = statistics.median(o / f for f, o, _ in pairs)
