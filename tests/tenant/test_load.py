@@ -57,7 +57,7 @@ def test_array_and_ndjson_shapes_load_the_same_records(con, fixtures, tmp_path):
     (tmp_path / "b.ndjson").write_text(json.dumps(record) + "\n" + json.dumps(second) + "\n")
     report = load_signins(con, [tmp_path / "a.json", tmp_path / "b.ndjson"])
     assert [f.rows for f in report.files] == [2, 2]
-    ordered = "SELECT error_code FROM signins ORDER BY source, id"
+    ordered = "SELECT error_code FROM signins ORDER BY file_no, id"
     codes = [r["error_code"] for r in rows(con, ordered)]
     assert codes == [0, 50173, 0, 50173]
 

@@ -146,8 +146,9 @@ def load_signins(con: "duckdb.DuckDBPyConnection", paths: Sequence[Path],
     report = LoadReport()
     for path in expand(paths):
         before = _count(con)
-        kind = _load_one(con, path, report, chunk_bytes)
-        bad = _drop_incomplete(con, path, report)
+        file_no = len(report.files) + 1
+        kind = _load_one(con, path, file_no, report, chunk_bytes)
+        bad = _drop_incomplete(con, path, file_no, report)
         report.files.append(FileLoad(file=str(path), kind=kind, rows=_count(con) - before,
                                      malformed=bad))
     if report.rows == 0:
@@ -161,11 +162,12 @@ def _count(con: "duckdb.DuckDBPyConnection") -> int:
     return int(con.execute("SELECT count(*) FROM signins").fetchall()[0][0])
 
 
-def _drop_incomplete(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport) -> int:
+def _drop_incomplete(con: "duckdb.DuckDBPyConnection", path: Path, file_no: int,
+                     report: LoadReport) -> int:
     """Drop rows of ``path`` without id, time or user; list them by record number."""
-    where = f"source = {lit(str(path))} AND (id IS NULL OR created_at IS NULL OR upn IS NULL)"
+    where = f"file_no = {file_no:d} AND (id IS NULL OR created_at IS NULL OR upn IS NULL)"
     rows = con.execute(f"""
-        WITH f AS (SELECT rowid AS r, * FROM signins WHERE source = {lit(str(path))}),
+        WITH f AS (SELECT rowid AS r, * FROM signins WHERE file_no = {file_no:d}),
              base AS (SELECT min(r) AS b FROM f)
         SELECT r - b + 1, id IS NULL, created_at IS NULL, kind FROM f, base
         WHERE id IS NULL OR created_at IS NULL OR upn IS NULL ORDER BY r""").fetchall()
@@ -191,23 +193,24 @@ def _head(path: Path, size: int = 65536) -> bytes:
         return fh.read(size).removeprefix(b"\xef\xbb\xbf")
 
 
-def _load_one(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport,
+def _load_one(con: "duckdb.DuckDBPyConnection", path: Path, file_no: int, report: LoadReport,
               chunk_bytes: int) -> str:
     head = _head(path)
     if head.startswith(b"PAR1") or path.suffix.lower() == ".parquet":
-        _load_parquet(con, path)
+        _load_parquet(con, path, file_no)
         return "parquet"
     first = head.lstrip()[:1]
     if not first:
         report.notes.append(f"{path}: empty file")
         return "empty"
     if first not in (b"{", b"["):
-        return _load_csv(con, path, report)
+        return _load_csv(con, path, file_no, report)
     la = b'"TimeGenerated"' in head or b'"ResultType"' in head
     kind = "log-analytics" if la else "graph"
     target = Target(columns=GRAPH_COLUMNS if kind == "graph" else _LA_COLUMNS,
                     keys=_RECORD_KEYS,
-                    insert=lambda source: "INSERT INTO signins " + _select_for(kind, source, path))
+                    insert=lambda source: "INSERT INTO signins " + _select_for(kind, source, path,
+                                                                             file_no))
     load_records(con, path, target, report, chunk_bytes)
     return kind
 
@@ -241,10 +244,10 @@ _LA_COLUMNS = {name: "VARCHAR" for name in (
     "IsInteractive", "DeviceDetail", "ConditionalAccessPolicies", "Type")}
 
 
-def _select_for(kind: str, source: str, path: Path) -> str:
+def _select_for(kind: str, source: str, path: Path, file_no: int) -> str:
     if kind == "graph":
-        return graph_select(source, str(path), kind)
-    return _la_select(source, path, "log-analytics")
+        return graph_select(source, file_no, kind)
+    return _la_select(source, path, file_no, "log-analytics")
 
 
 def _read_json(files: Sequence[str], columns: dict[str, str], fmt: str) -> str:
@@ -594,19 +597,19 @@ def _line_at(path: Path, offset: int) -> int:
 
 # --- Parquet from ``odfix signins pull`` ------------------------------------------------------
 
-def _load_parquet(con: "duckdb.DuckDBPyConnection", path: Path) -> None:
+def _load_parquet(con: "duckdb.DuckDBPyConnection", path: Path, file_no: int) -> None:
     source = f"""(SELECT * REPLACE (coalesce(signInEventTypes, [event_type]) AS signInEventTypes)
         FROM (SELECT unnest(CASE WHEN json_valid(raw)
                                  THEN try_cast(raw::JSON AS {GRAPH_STRUCT}) END),
                      event_type
               FROM read_parquet({lit(str(path))})))"""
-    con.execute("INSERT INTO signins " + graph_select(source, str(path), "parquet")).fetchall()
+    con.execute("INSERT INTO signins " + graph_select(source, file_no, "parquet")).fetchall()
 
 
 # --- Log Analytics (JSON or CSV) and portal CSV -----------------------------------------------
 
-def _la_select(source: str, path: Path, kind: str) -> str:
-    return _mapped_select(source, path, kind, map_headers(list(_LA_COLUMNS)))
+def _la_select(source: str, path: Path, file_no: int, kind: str) -> str:
+    return _mapped_select(source, path, file_no, kind, map_headers(list(_LA_COLUMNS)))
 
 
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -648,7 +651,8 @@ def map_headers(headers: Sequence[str]) -> dict[str, str]:
     return found
 
 
-def _mapped_select(source: str, path: Path, kind: str, cols: dict[str, str]) -> str:
+def _mapped_select(source: str, path: Path, file_no: int, kind: str,
+                   cols: dict[str, str]) -> str:
     """SELECT mapping aliased export columns (``map_headers``) onto the ``signins`` columns."""
 
     def col(name: str) -> str:
@@ -679,11 +683,12 @@ def _mapped_select(source: str, path: Path, kind: str, cols: dict[str, str]) -> 
         nullif({device('device_id', 'deviceId')}, ''),
         nullif({device('device_name', 'displayName')}, ''),
         {device('device_os', 'operatingSystem')}, {device('trust_type', 'trustType')},
-        {ca}, {lit(str(path))}, '{kind}'
+        {ca}, {file_no:d}, '{kind}'
     FROM {source}"""
 
 
-def _load_csv(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport) -> str:
+def _load_csv(con: "duckdb.DuckDBPyConnection", path: Path, file_no: int,
+              report: LoadReport) -> str:
     with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
         headers = next(csv.reader(io.StringIO(fh.readline())), [])
     fields = map_headers(headers)
@@ -697,7 +702,8 @@ def _load_csv(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport) 
     source = (f"read_csv({lit(str(path))}, header=true, all_varchar=true, ignore_errors=true, "
               "store_rejects=true, rejects_table='odfix_rejects', "
               "rejects_scan='odfix_reject_scans')")
-    con.execute("INSERT INTO signins " + _mapped_select(source, path, kind, fields)).fetchall()
+    con.execute("INSERT INTO signins " + _mapped_select(source, path, file_no, kind, fields)
+                ).fetchall()
     rejects = con.execute("SELECT line, min_by(error_message, column_idx) FROM odfix_rejects "
                           "GROUP BY line ORDER BY line").fetchall()
     report.add_malformed([Malformed(file=str(path), line=int(line),

@@ -18,7 +18,7 @@ CREATE TABLE IF NOT EXISTS signins (
     device_os VARCHAR,
     trust_type VARCHAR,
     ca STRUCT(id VARCHAR, name VARCHAR, result VARCHAR, sif BOOLEAN)[],  -- CA, failures only
-    source VARCHAR,          -- file the row came from
+    file_no UINTEGER,        -- input file, 1-based: the load report's files[file_no - 1]
     kind VARCHAR             -- graph | portal-csv | log-analytics | parquet
 )
 """
@@ -68,7 +68,7 @@ def lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def graph_select(source: str, file: str, kind: str) -> str:
+def graph_select(source: str, file_no: int, kind: str) -> str:
     """SELECT mapping Graph-shaped columns (``GRAPH_COLUMNS``) onto the ``signins`` columns."""
     return f"""
     SELECT id, {ts('"createdDateTime"')},
@@ -79,5 +79,5 @@ def graph_select(source: str, file: str, kind: str) -> str:
         nullif(deviceDetail.deviceId, ''), nullif(deviceDetail.displayName, ''),
         deviceDetail.operatingSystem, deviceDetail.trustType,
         CASE WHEN coalesce(try_cast(status.errorCode AS INTEGER), 0) <> 0
-             THEN {ca_expr("appliedConditionalAccessPolicies")} END, {lit(file)}, '{kind}'
+             THEN {ca_expr("appliedConditionalAccessPolicies")} END, {file_no:d}, '{kind}'
     FROM {source}"""
