@@ -188,3 +188,69 @@ def test_directory_files_load_beside_the_sign_ins(tmp_path):
         run([signins], users=tmp_path / "broken.json")
     with pytest.raises(BadInput, match="no sign-ins"):  # the sign-ins' error comes first
         run([users], users=tmp_path / "broken.json")
+
+
+def _group_policy(pid: str, users: dict[str, list[str]]) -> dict[str, object]:
+    return {"id": pid, "displayName": f"SIF 24 h {pid}", "state": "enabled",
+            "conditions": {"applications": {"includeApplications": ["Office365"]},
+                           "users": users},
+            "sessionControls": {"signInFrequency": {"isEnabled": True, "type": "hours",
+                                                    "value": 24}}}
+
+
+def test_group_scoped_policies_resolve_with_membership(tenant, tmp_path):
+    """A 24 h policy for group G explains the cadence of G's members only, once a groups file
+    or the users' memberOf says who is in G; without either, every recurring user stays a
+    possible match. An excluded group's members are out of scope."""
+    result, truth, _ = tenant
+    ids = {u["userPrincipalName"]: u["id"]
+           for u in json.loads(result.users.read_text())["value"]}
+    recurring = sorted(truth["sif_users"])
+    members = {ids[u] for u in recurring[::2]}
+    group = "11111111-2222-3333-4444-555555555555"
+    doc = json.loads(result.policies.read_text())
+    doc["value"] += [_group_policy("in-g", {"includeGroups": [group]}),
+                     _group_policy("not-g", {"includeUsers": ["All"], "excludeGroups": [group]})]
+    policies = tmp_path / "policies.json"
+    policies.write_text(json.dumps(doc))
+    groups = tmp_path / "groups.json"
+    listed = [{"@odata.type": "#microsoft.graph.user", "id": m} for m in sorted(members)]
+    groups.write_text(json.dumps({"value": [
+        {"id": group, "displayName": "Finance", "members": listed}]}))
+    users_doc = json.loads(result.users.read_text())
+    for user in users_doc["value"]:
+        user["memberOf"] = [{"@odata.type": "#microsoft.graph.group", "id": group}] \
+            if user["id"] in members else []
+    users = tmp_path / "users.json"
+    users.write_text(json.dumps(users_doc))
+
+    def scoped(**inputs: Path) -> dict[str, set[str]]:
+        a = run([result.signins], policies=policies, **inputs)
+        return {pid: {ids[u.upn] for u in a.users
+                      if u.recurrence and pid in u.recurrence.policy_ids}
+                for pid in ("in-g", "not-g")}
+
+    everyone = {ids[u] for u in recurring}
+    assert scoped(users=result.users) == {"in-g": everyone, "not-g": everyone}
+    expected = {"in-g": members, "not-g": everyone - members}
+    assert scoped(users=result.users, groups=groups) == expected
+    assert scoped(users=users) == expected
+
+
+def test_membership_lists_of_100_or_more_prove_only_memberships(con, tmp_path):
+    from odfix.tenant.directory import load_groups, memberships
+
+    big = [{"id": f"u{i}"} for i in range(100)]
+    path = tmp_path / "groups.json"
+    path.write_text(json.dumps({"value": [
+        {"id": "small", "transitiveMembers": [{"id": "u1"}]},
+        {"id": "big", "members": big},
+        {"displayName": "no id", "members": []}]}))
+    report = LoadReport()
+    load_groups(con, path, report)
+    assert [m.reason for m in report.malformed] == ["group without id"]
+    known = memberships(con, ["u1", "u200"])
+    assert known.member("u1", "small") and known.member("u1", "big")
+    assert known.member("u200", "small") is False  # "small" lists all its members
+    assert known.member("u200", "big") is None  # 100 members: maybe cut by Graph's $expand cap
+    assert known.member("u200", "other") is None

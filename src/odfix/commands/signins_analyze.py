@@ -23,6 +23,8 @@ def analyze(
     audits: Path | None = typer.Option(None, "--audits", help="Graph directoryAudits JSON."),
     policies: Path | None = typer.Option(None, "--policies", help="Graph CA policies JSON."),
     devices: Path | None = typer.Option(None, "--devices", help="Graph devices JSON."),
+    groups: Path | None = typer.Option(None, "--groups", help="Graph groups with members or "
+                                       "transitiveMembers (resolves group-scoped CA policies)."),
     as_csv: bool = typer.Option(False, "--csv", help="Print the ranked users as CSV."),
     html: Path | None = typer.Option(None, "--html", help="Write a self-contained HTML report."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
@@ -35,7 +37,8 @@ def analyze(
     from odfix.tenant.analyze import Options, run
 
     result = run(files, users=users, audits=audits, policies=policies, devices=devices,
-                 options=Options(password_window_hours=window, timeline_users=user))
+                 groups=groups, options=Options(password_window_hours=window,
+                                                timeline_users=user))
     if html is not None:
         from odfix.tenant.html import write_html
 

@@ -14,6 +14,7 @@ from odfix.tenant.directory import (
     Policy,
     load_audits,
     load_devices,
+    load_groups,
     load_policies,
     load_users,
     require_file,
@@ -134,11 +135,11 @@ def catalog_categories() -> dict[int, str]:
 
 
 def run(files: Sequence[Path], *, users: Path | None = None, audits: Path | None = None,
-        policies: Path | None = None, devices: Path | None = None,
+        policies: Path | None = None, devices: Path | None = None, groups: Path | None = None,
         categories: dict[int, str] | None = None, options: Options | None = None) -> Analysis:
     """Load every input and analyse it (the whole ``analyze`` command minus rendering)."""
     for path, what in ((users, "users"), (audits, "audits"), (policies, "policies"),
-                       (devices, "devices")):
+                       (devices, "devices"), (groups, "groups")):
         require_file(path, what)
     con = connect()
     side_con = cursor(con)
@@ -147,7 +148,8 @@ def run(files: Sequence[Path], *, users: Path | None = None, audits: Path | None
         # the directory files and the catalog load on a second cursor while the sign-ins load
         with ThreadPoolExecutor(1) as pool:
             extra = pool.submit(_load_directory, side_con, side, users=users, audits=audits,
-                                devices=devices, policies=policies, categories=categories)
+                                devices=devices, groups=groups, policies=policies,
+                                categories=categories)
             report = load_signins(con, files)
             found, codes = extra.result()
         report.extend(side)
@@ -167,11 +169,13 @@ def _close(*connections: "duckdb.DuckDBPyConnection") -> None:
 
 def _load_directory(con: "duckdb.DuckDBPyConnection", report: LoadReport, *,
                     users: Path | None, audits: Path | None, devices: Path | None,
-                    policies: Path | None, categories: dict[int, str] | None
-                    ) -> tuple[list[Policy], dict[int, str]]:
+                    groups: Path | None, policies: Path | None,
+                    categories: dict[int, str] | None) -> tuple[list[Policy], dict[int, str]]:
     """Load the optional directory files; the policies and the code catalog."""
     if users:
         load_users(con, users, report)
+    if groups:
+        load_groups(con, groups, report)
     if audits:
         load_audits(con, audits, report)
     if devices:

@@ -1,5 +1,6 @@
 """Directory data beside the sign-ins: users, password audits, CA policies, devices (Graph)."""
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -8,10 +9,34 @@ from pydantic import BaseModel
 from odfix.errors import BadInput
 from odfix.tenant.apps import ONEDRIVE_POLICY_TARGETS
 from odfix.tenant.load import LoadReport, Malformed, Target, graph_objects, load_records
-from odfix.tenant.schema import ts
+from odfix.tenant.schema import lit, ts
 
 if TYPE_CHECKING:
     import duckdb
+
+
+#: Graph returns at most this many objects for an ``$expand`` (known issue 13635).
+EXPAND_CAP = 100
+_ID_LIST = "STRUCT(id VARCHAR)[]"
+
+
+@dataclass(frozen=True)
+class Membership:
+    """Who is in which group, as far as the inputs tell: ``pairs`` (user id, group id) are
+    memberships; ``known_groups`` and ``known_users`` have complete lists, so a pair missing
+    for them means "not a member". Anything else is unknown."""
+
+    pairs: frozenset[tuple[str, str]] = frozenset()
+    known_groups: frozenset[str] = frozenset()
+    known_users: frozenset[str] = frozenset()
+
+    def member(self, user_id: str | None, group_id: str) -> bool | None:
+        """Whether the user is in the group; None when no input says."""
+        if user_id and (user_id, group_id) in self.pairs:
+            return True
+        if group_id in self.known_groups or (user_id and user_id in self.known_users):
+            return False
+        return None
 
 
 class Policy(BaseModel):
@@ -26,20 +51,31 @@ class Policy(BaseModel):
     include_users: list[str]
     exclude_users: list[str]
     include_groups: list[str]
+    exclude_groups: list[str] = []
 
     @property
     def covers_onedrive(self) -> bool:
         return bool(ONEDRIVE_POLICY_TARGETS.intersection(self.include_applications))
 
-    def scope_for(self, user_id: str | None) -> str | None:
-        """``user`` / ``all`` / ``group`` (unresolved) when the policy may target the user."""
+    def scope_for(self, user_id: str | None, groups: Membership | None = None) -> str | None:
+        """How the policy reaches the user: ``all``, ``user``, ``group`` (a member of an
+        included group), ``group-unresolved`` (included groups, membership unknown) or None.
+
+        An excluded user, or a known member of an excluded group, is out of scope.
+        """
+        groups = groups or Membership()
         if user_id and user_id in self.exclude_users:
+            return None
+        if any(groups.member(user_id, g) for g in self.exclude_groups):
             return None
         if "All" in self.include_users:
             return "all"
         if user_id and user_id in self.include_users:
             return "user"
-        return "group" if self.include_groups else None
+        answers = [groups.member(user_id, g) for g in self.include_groups]
+        if any(answers):
+            return "group"
+        return "group-unresolved" if None in answers else None
 
 
 def _dig(obj: Any, *keys: str) -> Any:
@@ -68,6 +104,7 @@ def parse_policy(raw: dict[str, Any]) -> Policy:
         include_users=_strings(_dig(raw, "conditions", "users", "includeUsers")),
         exclude_users=_strings(_dig(raw, "conditions", "users", "excludeUsers")),
         include_groups=_strings(_dig(raw, "conditions", "users", "includeGroups")),
+        exclude_groups=_strings(_dig(raw, "conditions", "users", "excludeGroups")),
     )
 
 
@@ -91,11 +128,13 @@ def _count_bad(con: "duckdb.DuckDBPyConnection", table: str, where: str, path: P
 
 
 def load_users(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport) -> None:
-    """Table ``users(user_id, upn, changed_at)`` from lastPasswordChangeDateTime."""
+    """Table ``users(user_id, upn, changed_at)`` from lastPasswordChangeDateTime, and the users'
+    ``memberOf`` / ``transitiveMemberOf`` lists when the export has them (``add_memberships``)."""
     columns = {"id": "VARCHAR", "userPrincipalName": "VARCHAR",
-               "lastPasswordChangeDateTime": "VARCHAR"}
-    con.execute("CREATE OR REPLACE TABLE users_raw (id VARCHAR, upn VARCHAR, changed VARCHAR)"
-                ).fetchall()
+               "lastPasswordChangeDateTime": "VARCHAR", "memberOf": _ID_LIST,
+               "transitiveMemberOf": _ID_LIST}
+    con.execute("CREATE OR REPLACE TABLE users_raw (id VARCHAR, upn VARCHAR, changed VARCHAR, "
+                f"member_of {_ID_LIST}, transitive {_ID_LIST})").fetchall()
     load_records(con, path, Target(columns, ("userPrincipalName", "lastPasswordChangeDateTime"),
                                    lambda src: f"INSERT INTO users_raw SELECT * FROM {src}"),
                  report)
@@ -104,6 +143,56 @@ def load_users(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport)
     con.execute(f"""CREATE OR REPLACE TABLE users AS
         SELECT id AS user_id, lower(upn) AS upn, {ts('changed')} AS changed_at
         FROM users_raw WHERE changed IS NOT NULL""").fetchall()
+    add_memberships(con, "SELECT id, coalesce(transitive, member_of) FROM users_raw", "user")
+
+
+def load_groups(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport) -> None:
+    """Group memberships from Graph groups with ``members`` or ``transitiveMembers`` (as
+    ``/groups?$expand=members($select=id)`` or ``odfix signins pull`` write them)."""
+    columns = {"id": "VARCHAR", "members": _ID_LIST, "transitiveMembers": _ID_LIST}
+    con.execute("CREATE OR REPLACE TABLE groups_raw (id VARCHAR, members "
+                f"{_ID_LIST}, transitive {_ID_LIST})").fetchall()
+    load_records(con, path, Target(columns, ("members", "transitiveMembers"),
+                                   lambda src: f"INSERT INTO groups_raw SELECT * FROM {src}"),
+                 report)
+    _count_bad(con, "groups_raw", "id IS NULL", path, report, "group without id")
+    add_memberships(con, "SELECT id, coalesce(transitive, members) FROM groups_raw", "group")
+
+
+def add_memberships(con: "duckdb.DuckDBPyConnection", lists: str, kind: str) -> None:
+    """Add to ``memberships(user_id, group_id)`` the pairs of ``lists`` (rows of an owner id and
+    a list of ``{id}``: a user's groups when ``kind`` is ``user``, a group's members when it is
+    ``group``), and to ``complete_lists(kind, id)`` the owners whose list is whole.
+
+    Graph cuts an ``$expand`` at 100 objects, so a list of 100 or more proves memberships but
+    not the absence of others.
+    """
+    con.execute("CREATE TABLE IF NOT EXISTS memberships (user_id VARCHAR, group_id VARCHAR); "
+                "CREATE TABLE IF NOT EXISTS complete_lists (kind VARCHAR, id VARCHAR)").fetchall()
+    user, group = ("owner", "m.id") if kind == "user" else ("m.id", "owner")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE odfix_lists AS
+        SELECT * FROM ({lists}) l(owner, items) WHERE owner IS NOT NULL AND items IS NOT NULL;
+        INSERT INTO memberships SELECT {user}, {group}
+            FROM (SELECT owner, unnest(items) AS m FROM odfix_lists) WHERE m.id IS NOT NULL;
+        INSERT INTO complete_lists SELECT {lit(kind)}, owner FROM odfix_lists
+            WHERE len(items) < {EXPAND_CAP};
+        DROP TABLE odfix_lists""").fetchall()
+
+
+def memberships(con: "duckdb.DuckDBPyConnection", user_ids: list[str]) -> Membership:
+    """What the loaded inputs say about these users' groups (empty without membership input)."""
+    present = con.execute("SELECT count(*) FROM duckdb_tables() "
+                          "WHERE table_name = 'memberships'").fetchall()[0][0]
+    if not present or not user_ids:
+        return Membership()
+    pairs = con.execute("SELECT DISTINCT user_id, group_id FROM memberships "
+                        "WHERE user_id IN (SELECT unnest($ids))", {"ids": user_ids}).fetchall()
+    known = con.execute("SELECT DISTINCT kind, id FROM complete_lists WHERE kind = 'group' "
+                        "OR id IN (SELECT unnest($ids))", {"ids": user_ids}).fetchall()
+    return Membership(pairs=frozenset((u, g) for u, g in pairs),
+                      known_groups=frozenset(i for k, i in known if k == "group"),
+                      known_users=frozenset(i for k, i in known if k == "user"))
 
 
 def load_audits(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport) -> None:

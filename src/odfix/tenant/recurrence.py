@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from odfix.tenant.directory import Policy
+from odfix.tenant.directory import Membership, Policy, memberships
 
 if TYPE_CHECKING:
     import duckdb
@@ -86,9 +86,11 @@ def logged_policies(con: "duckdb.DuckDBPyConnection",
     return out
 
 
-def explaining(policy: Policy, category: str, period: float, user_id: str | None) -> bool:
-    """Whether an enforced ``policy`` can explain a ``period``-hour cadence of ``category``."""
-    if policy.state != "enabled" or policy.scope_for(user_id) is None:
+def explaining(policy: Policy, category: str, period: float, user_id: str | None,
+               groups: Membership | None = None) -> bool:
+    """Whether an enforced ``policy`` can explain a ``period``-hour cadence of ``category``
+    (for a user it may reach: group scope is checked where ``groups`` knows the membership)."""
+    if policy.state != "enabled" or policy.scope_for(user_id, groups) is None:
         return False
     if not policy.covers_onedrive:
         return False
@@ -104,11 +106,12 @@ def recurrences(con: "duckdb.DuckDBPyConnection", policies: list[Policy],
     """upn -> ``Recurrence`` with the explaining policies (logged ones first, then matches)."""
     found = cadences(con)
     logged = logged_policies(con, found)
+    groups = memberships(con, sorted({uid for upn in found if (uid := user_ids.get(upn))}))
     out = {}
     for upn, (category, period, confidence, episodes) in found.items():
         ids = list(logged.get(upn, []))
-        ids += [p.id for p in policies
-                if p.id not in ids and explaining(p, category, period, user_ids.get(upn))]
+        ids += [p.id for p in policies if p.id not in ids
+                and explaining(p, category, period, user_ids.get(upn), groups)]
         out[upn] = Recurrence(period_hours=round(period, 2), confidence=round(confidence, 2),
                               policy_ids=ids, category=category, episodes=episodes)
     return out
