@@ -168,6 +168,7 @@ class GraphState:
     devices: list[Record] = field(default_factory=list)
     policies: list[Record] = field(default_factory=list)
     audits: list[Record] = field(default_factory=list)
+    groups: dict[str, list[Record]] = field(default_factory=dict)  # id -> transitive members
     throttle: tuple[int, float] | None = None
     page_size: int = MAX_TOP
     forbidden: set[str] = field(default_factory=set)
@@ -326,8 +327,11 @@ class _Handler(BaseHTTPRequestHandler):
         version, _, rest = path.lstrip("/").partition("/")
         single = None
         route = ROUTES.get(rest)
+        members = re.fullmatch(r"groups/([^/]+)/transitiveMembers", rest)
         if route is None and rest.startswith("users/"):
             route, single = ROUTES["users"], rest.removeprefix("users/")
+        elif members and members[1] in state.groups:
+            route = (f"groups/{members[1]}", None, False)
         if version not in ("v1.0", "beta") or route is None:
             self._error(404, "Request_ResourceNotFound", f"Resource not found: {path}")
             return 404
@@ -358,7 +362,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fault in ("slow", "hang"):
             time.sleep(state.slow_s if fault == "slow" else state.hang_s)
         params = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
-        times, rows = state.collection(name, stamp)
+        times, rows = ([], state.groups[name.split("/")[1]]) if name.startswith("groups/") \
+            else state.collection(name, stamp)
         if single is not None:
             for row in rows:
                 if single.lower() in (str(row.get("id")).lower(),

@@ -202,6 +202,36 @@ def test_extras_are_written_and_refusals_become_warnings(tmp_path: Path) -> None
     assert "403" in result.warnings[0]
 
 
+def test_groups_of_policies_are_pulled_whole_and_resolve_scope(tmp_path: Path) -> None:
+    """The groups CA policies include or exclude are pulled with every transitive member, page
+    by page past Graph's 100-object $expand cap, and marked complete with @odata.count."""
+    from odfix.tenant.directory import load_groups, memberships
+    from odfix.tenant.load import LoadReport, connect
+
+    state = _state(100, page_size=40)
+    state.policies[0]["conditions"]["users"]["includeGroups"] = ["g-big"]
+    state.policies[1]["conditions"]["users"]["excludeGroups"] = ["g-small"]
+    state.groups = {"g-big": [{"@odata.type": "#microsoft.graph.user", "id": f"u{i}"}
+                              for i in range(150)],
+                    "g-small": [{"@odata.type": "#microsoft.graph.device", "id": "d1"}],
+                    "g-unused": [{"id": "u1"}]}
+    plan = PLAN.model_copy(update={"extras": ("policies", "groups")})
+    with gs.GraphServer(state) as server, _client(server) as client:
+        result = Puller(client, tmp_path).run(plan)
+        hits = [h.path for h in server.state.log if "/groups/" in h.path]
+    assert result.extras == {"policies": 2, "groups": 2}
+    assert hits.count("/v1.0/groups/g-big/transitiveMembers") == 4  # 150 ids, 40 a page
+    groups = json.loads((tmp_path / "groups.json").read_text())["value"]
+    assert [(g["id"], len(g["transitiveMembers"]), g["transitiveMembers@odata.count"])
+            for g in groups] == [("g-big", 150, 150), ("g-small", 1, 1)]
+    con = connect()
+    load_groups(con, tmp_path / "groups.json", LoadReport())
+    known = memberships(con, ["u7", "u999"])
+    assert known.member("u7", "g-big") is True
+    assert known.member("u999", "g-big") is False  # complete past 100: the count says so
+    assert known.member("u999", "g-unused") is None
+
+
 def test_one_user_pull_filters_server_side(tmp_path: Path) -> None:
     state = _state(300)
     upn = state.signins[0]["userPrincipalName"]

@@ -65,7 +65,7 @@ def pull(
     app_id: str | None = typer.Option(None, "--app-id", help="Only this application id."),
     types: str = typer.Option("interactiveUser,nonInteractiveUser", "--types",
                               help="Sign-in event types to pull."),
-    include: str = typer.Option("users,policies,devices,audits", "--include",
+    include: str = typer.Option("users,policies,groups,devices,audits", "--include",
                                 help="Also pull these (or 'none')."),
     rate_limit: int = typer.Option(5, "--rate-limit", min=1,
                                    help="Reporting requests per 10 s (Graph documents 5)."),
@@ -108,7 +108,7 @@ def pull(
         tenant=tenant, client_id=client_id, authority_host=authority_host, graph_url=graph_url,
         secret_env=secret_env, certificate=certificate, device_code=device_code,
         plaintext_cache=plaintext_cache, token_env=token_env,
-        needs=("signins", *plan.extras))
+        needs=("signins", *plan.extras, *(("policies",) if "groups" in plan.extras else ())))
     pacer = TokenBucket.for_limit(ThrottleLimit(requests=rate_limit))
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=err_console, disable=as_json, transient=True) as bar:

@@ -36,6 +36,7 @@ SCOPES_BY_NEED: dict[str, str] = {
     "users": "User.Read.All",
     "devices": "Device.Read.All",
     "policies": "Policy.Read.All",
+    "groups": "GroupMember.Read.All",
 }
 DEVICE_CA_CODES = ("AADSTS530003", "AADSTS53000")
 

@@ -132,9 +132,11 @@ def load_users(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport)
     ``memberOf`` / ``transitiveMemberOf`` lists when the export has them (``add_memberships``)."""
     columns = {"id": "VARCHAR", "userPrincipalName": "VARCHAR",
                "lastPasswordChangeDateTime": "VARCHAR", "memberOf": _ID_LIST,
-               "transitiveMemberOf": _ID_LIST}
+               "memberOf@odata.count": "BIGINT", "transitiveMemberOf": _ID_LIST,
+               "transitiveMemberOf@odata.count": "BIGINT"}
     con.execute("CREATE OR REPLACE TABLE users_raw (id VARCHAR, upn VARCHAR, changed VARCHAR, "
-                f"member_of {_ID_LIST}, transitive {_ID_LIST})").fetchall()
+                f"member_of {_ID_LIST}, member_of_count BIGINT, transitive {_ID_LIST}, "
+                "transitive_count BIGINT)").fetchall()
     load_records(con, path, Target(columns, ("userPrincipalName", "lastPasswordChangeDateTime"),
                                    lambda src: f"INSERT INTO users_raw SELECT * FROM {src}"),
                  report)
@@ -143,40 +145,46 @@ def load_users(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport)
     con.execute(f"""CREATE OR REPLACE TABLE users AS
         SELECT id AS user_id, lower(upn) AS upn, {ts('changed')} AS changed_at
         FROM users_raw WHERE changed IS NOT NULL""").fetchall()
-    add_memberships(con, "SELECT id, coalesce(transitive, member_of) FROM users_raw", "user")
+    add_memberships(con, "SELECT id, coalesce(transitive, member_of), CASE WHEN transitive IS "
+                    "NULL THEN member_of_count ELSE transitive_count END FROM users_raw", "user")
 
 
 def load_groups(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport) -> None:
     """Group memberships from Graph groups with ``members`` or ``transitiveMembers`` (as
     ``/groups?$expand=members($select=id)`` or ``odfix signins pull`` write them)."""
-    columns = {"id": "VARCHAR", "members": _ID_LIST, "transitiveMembers": _ID_LIST}
-    con.execute("CREATE OR REPLACE TABLE groups_raw (id VARCHAR, members "
-                f"{_ID_LIST}, transitive {_ID_LIST})").fetchall()
+    columns = {"id": "VARCHAR", "members": _ID_LIST, "members@odata.count": "BIGINT",
+               "transitiveMembers": _ID_LIST, "transitiveMembers@odata.count": "BIGINT"}
+    con.execute(f"CREATE OR REPLACE TABLE groups_raw (id VARCHAR, members {_ID_LIST}, "
+                f"members_count BIGINT, transitive {_ID_LIST}, transitive_count BIGINT)"
+                ).fetchall()
     load_records(con, path, Target(columns, ("members", "transitiveMembers"),
                                    lambda src: f"INSERT INTO groups_raw SELECT * FROM {src}"),
                  report)
     _count_bad(con, "groups_raw", "id IS NULL", path, report, "group without id")
-    add_memberships(con, "SELECT id, coalesce(transitive, members) FROM groups_raw", "group")
+    add_memberships(con, "SELECT id, coalesce(transitive, members), CASE WHEN transitive IS "
+                    "NULL THEN members_count ELSE transitive_count END FROM groups_raw", "group")
 
 
 def add_memberships(con: "duckdb.DuckDBPyConnection", lists: str, kind: str) -> None:
-    """Add to ``memberships(user_id, group_id)`` the pairs of ``lists`` (rows of an owner id and
-    a list of ``{id}``: a user's groups when ``kind`` is ``user``, a group's members when it is
-    ``group``), and to ``complete_lists(kind, id)`` the owners whose list is whole.
+    """Add to ``memberships(user_id, group_id)`` the pairs of ``lists`` (rows of an owner id, a
+    list of ``{id}`` and the list's ``@odata.count`` if given: a user's groups when ``kind`` is
+    ``user``, a group's members when it is ``group``), and to ``complete_lists(kind, id)`` the
+    owners whose list is whole.
 
     Graph cuts an ``$expand`` at 100 objects, so a list of 100 or more proves memberships but
-    not the absence of others.
+    not the absence of others, unless its ``@odata.count`` says it is all there.
     """
     con.execute("CREATE TABLE IF NOT EXISTS memberships (user_id VARCHAR, group_id VARCHAR); "
                 "CREATE TABLE IF NOT EXISTS complete_lists (kind VARCHAR, id VARCHAR)").fetchall()
     user, group = ("owner", "m.id") if kind == "user" else ("m.id", "owner")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE odfix_lists AS
-        SELECT * FROM ({lists}) l(owner, items) WHERE owner IS NOT NULL AND items IS NOT NULL;
+        SELECT * FROM ({lists}) l(owner, items, total)
+        WHERE owner IS NOT NULL AND items IS NOT NULL;
         INSERT INTO memberships SELECT {user}, {group}
             FROM (SELECT owner, unnest(items) AS m FROM odfix_lists) WHERE m.id IS NOT NULL;
         INSERT INTO complete_lists SELECT {lit(kind)}, owner FROM odfix_lists
-            WHERE len(items) < {EXPAND_CAP};
+            WHERE len(items) < {EXPAND_CAP} OR total = len(items);
         DROP TABLE odfix_lists""").fetchall()
 
 

@@ -283,13 +283,40 @@ class Puller:
             pages = client.pages("/v1.0/auditLogs/directoryAudits",
                                  {"$filter": window, "$top": "1000"})
             return [a for page in pages for a in page if _is_password_event(a, plan.user)]
+        if extra == "groups":
+            return [self._group(gid) for gid in self._policy_groups()]
+        return self._collection(extra)
+
+    def _collection(self, extra: str) -> list[Record]:
         paths = {
             "users": ("/v1.0/users", {"$select": USER_FIELDS, "$top": "999"}),
             "devices": ("/v1.0/devices", {"$select": DEVICE_FIELDS, "$top": "999"}),
             "policies": ("/v1.0/identity/conditionalAccess/policies", {}),
         }
         path, params = paths[extra]
-        return [r for page in client.pages(path, params or None, paced=False) for r in page]
+        return [r for page in self.client.pages(path, params or None, paced=False) for r in page]
+
+
+    def _policy_groups(self) -> list[str]:
+        """Ids of the groups CA policies include or exclude (from ``policies.json`` when this
+        pull wrote it, else fetched)."""
+        written = self.out / "policies.json"
+        policies = (json.loads(written.read_text(encoding="utf-8"))["value"] if written.exists()
+                    else self._collection("policies"))
+        ids = {str(g) for p in policies for key in ("includeGroups", "excludeGroups")
+               for g in ((p.get("conditions") or {}).get("users") or {}).get(key) or []}
+        return sorted(ids)
+
+    def _group(self, gid: str) -> Record:
+        """A group with its whole transitive membership (ids) and their count, so that the
+        analysis knows the list is complete even past Graph's 100-object ``$expand`` cap."""
+        path = f"/v1.0/groups/{gid}/transitiveMembers"
+        members = [{"@odata.type": m.get("@odata.type"), "id": m.get("id")}
+                   for page in self.client.pages(path, {"$select": "id", "$top": "999"},
+                                                 paced=False)
+                   for m in page]
+        return {"id": gid, "transitiveMembers": members,
+                "transitiveMembers@odata.count": len(members)}
 
 
 def _is_password_event(audit: Record, user: str | None) -> bool:

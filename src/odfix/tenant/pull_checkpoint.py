@@ -14,7 +14,7 @@ EVENT_TYPES: dict[str, str] = {
 }
 """Sign-in event types and where Graph serves them (non-interactive only on beta)."""
 
-EXTRAS: tuple[str, ...] = ("users", "policies", "devices", "audits")
+EXTRAS: tuple[str, ...] = ("users", "policies", "groups", "devices", "audits")
 CHECKPOINT_NAME = "pull-checkpoint.json"
 
 
