@@ -12,10 +12,9 @@ from typing import NoReturn
 
 import typer
 
-from odfix import __version__
+from odfix import __version__, output
 from odfix.errors import OdfixError
 from odfix.exitcodes import ExitCode
-from odfix.output import err_console
 
 COMMAND_MODULES: tuple[str, ...] = (
     "odfix.commands.signins",
@@ -80,13 +79,13 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as done:
         if done.code is None or isinstance(done.code, int):
             return int(done.code or 0)
-        err_console.print(str(done.code), markup=False)
+        output.err_console.print(str(done.code), markup=False)
         return int(ExitCode.BAD_INPUT)
     except OdfixError as error:
-        err_console.print(f"odfix: error: {error.message}", markup=False, soft_wrap=True)
+        output.err_console.print(f"odfix: error: {error.message}", markup=False, soft_wrap=True)
         return int(error.code)
     except KeyboardInterrupt:
-        err_console.print("odfix: interrupted", markup=False)
+        output.err_console.print("odfix: interrupted", markup=False)
         return 130
     return int(ExitCode.OK)
 

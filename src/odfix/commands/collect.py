@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
+from odfix import output
 from odfix.errors import WrongContext
-from odfix.output import console, emit_json
 
 
 def register(app: typer.Typer) -> None:
@@ -39,7 +39,7 @@ def collect_command(
                          f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.zip")
     result = run_collect(host, target, pseudonymize_with=key, pseudonymize_files=pseudonymize)
     if as_json:
-        emit_json(result)
+        output.emit_json(result)
         return
     from rich.markup import escape
     from rich.table import Table
@@ -47,10 +47,10 @@ def collect_command(
     table = Table("source", "file", "status", "reason")
     for run in result.collectors:
         table.add_row(run.name, run.file, run.status, run.reason or "")
-    console.print(table)
+    output.console.print(table)
     for problem in result.problems:
-        console.print("[yellow]could not read:[/yellow] " + escape(problem))
-    console.print(f"Bundle written: {result.bundle}", markup=False)
+        output.console.print("[yellow]could not read:[/yellow] " + escape(problem))
+    output.console.print(f"Bundle written: {result.bundle}", markup=False)
     if result.key_file:
-        console.print(f"Pseudonymization key: {result.key_file} (keep it with you, not in the "
-                      "ticket)", markup=False)
+        output.console.print(f"Pseudonymization key: {result.key_file} (keep it with you, not "
+                             "in the ticket)", markup=False)

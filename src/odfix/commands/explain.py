@@ -1,10 +1,8 @@
 """``odfix explain CODE``: what an error code means and where the guide goes from it."""
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from odfix.output import console, emit_json
+from odfix import output
 
 
 def explain(
@@ -20,8 +18,10 @@ def explain(
     entry = catalog.lookup(code)
     sources = [{"id": source, "text": catalog.sources[source]} for source in entry.sources]
     if json_output:
-        emit_json({**entry.model_dump(mode="json"), "input": code, "sources": sources})
+        output.emit_json({**entry.model_dump(mode="json"), "input": code, "sources": sources})
         return
+    from rich.table import Table
+
     table = Table(show_header=False, box=None, padding=(0, 2))
     table.add_column(no_wrap=True)
     table.add_column(overflow="fold")
@@ -35,8 +35,8 @@ def explain(
     table.add_row("[bold]Confidence[/]", confidence)
     table.add_row("[bold]Guide path[/]", " → ".join(entry.guide_path) or "none in the guide")
     cited = "\n".join(f"[{s['id']}] {s['text']}" for s in sources)
-    table.add_row("[bold]Sources[/]", escape(cited))
-    console.print(table)
+    table.add_row("[bold]Sources[/]", output.escape(cited))
+    output.console.print(table)
 
 
 def register(app: typer.Typer) -> None:

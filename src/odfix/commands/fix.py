@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
+from odfix import output
 from odfix.errors import WrongContext
-from odfix.output import console, emit_json
+from odfix.output import emit_json, escape
 
 if TYPE_CHECKING:  # the engine is imported inside the commands: `odfix --help` stays fast
     from odfix.fix.engine import FixReport, Narrator
@@ -37,7 +36,7 @@ def _narrator(enabled: bool) -> "Narrator":
     def narrate(kind: str, text: str) -> None:
         style = NARRATION_STYLE.get(kind, "")
         label = f"[{style}]{kind:>9}[/]" if style else f"{kind:>9}"
-        console.print(f"{label}  {escape(text)}", soft_wrap=True)
+        output.console.print(f"{label}  {escape(text)}", soft_wrap=True)
 
     return narrate
 
@@ -45,17 +44,17 @@ def _narrator(enabled: bool) -> "Narrator":
 def _print_report(report: "FixReport") -> None:
     """Each step with its status, then each change or observation on its own unwrapped line."""
     if report.steps:
-        console.rule(f"odfix fix — {report.cause} on a {report.join_type} PC")
+        output.console.rule(f"odfix fix — {report.cause} on a {report.join_type} PC")
     for step in report.steps:
         style = STATUS_STYLE.get(step.status, "")
-        console.print(f"[{style}]{step.status:>11}[/]  {step.id}  {escape(step.title)}",
-                      soft_wrap=True)
+        output.console.print(f"[{style}]{step.status:>11}[/]  {step.id}  {escape(step.title)}",
+                             soft_wrap=True)
         for note in step.notes:
-            console.print(f"{'':>13}  {escape(note)}", soft_wrap=True)
+            output.console.print(f"{'':>13}  {escape(note)}", soft_wrap=True)
     verdict = "healthy" if report.healthy else f"exit {report.exit_code}"
-    console.print(f"[bold]{verdict}[/]: {escape(report.reason)}", soft_wrap=True)
+    output.console.print(f"[bold]{verdict}[/]: {escape(report.reason)}", soft_wrap=True)
     if report.run_id:
-        console.print(f"journal: odfix journal --run {report.run_id}")
+        output.console.print(f"journal: odfix journal --run {report.run_id}")
 
 
 def _sim_dir() -> Path:
@@ -149,6 +148,8 @@ def journal(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Show the fix journal: every run, or every change of one run with its before-state."""
+    from rich.table import Table
+
     from odfix.fix.journal import Journal
 
     book = Journal()
@@ -168,7 +169,7 @@ def journal(
             detail = ", ".join(f"{k}={v}" for k, v in entry.data.items())
             table.add_row(entry.time.strftime("%Y-%m-%d %H:%M:%S"), entry.kind,
                           entry.step or "", escape(detail))
-        console.print(table)
+        output.console.print(table)
         return
     runs = []
     for run_id in book.run_ids():
@@ -186,7 +187,7 @@ def journal(
         table.add_column(column)
     for item in runs:
         table.add_row(*(str(item[k]) for k in ("run", "cause", "changes", "status")))
-    console.print(table if runs else "the journal is empty")
+    output.console.print(table if runs else "the journal is empty")
 
 
 def _folder_digest(folder: Path) -> str:
@@ -213,8 +214,8 @@ def demo(
         before = _folder_digest(host.onedrive_folder())
         narrate = _narrator(not json_output)
         if not json_output:
-            console.rule(f"[bold]odfix demo — {scenario}")
-            console.print(escape(spec.summary), soft_wrap=True)
+            output.console.rule(f"[bold]odfix demo — {scenario}")
+            output.console.print(escape(spec.summary), soft_wrap=True)
         options = FixOptions(apply=True, error_code=spec.error_code,
                              resume_argv=["odfix", "fix", "--resume", "--apply"])
         reports = rehearse(host, options, Journal(base / "journal.jsonl"), narrate=narrate)
@@ -230,12 +231,12 @@ def demo(
                    "restarts": len(reports) - 1, "deleted": deleted,
                    "onedrive_folder_untouched": untouched})
     else:
-        console.rule()
-        console.print(f"cause: [bold]{reports[0].cause}[/] — {escape(reports[0].cause_summary)}",
-                      soft_wrap=True)
-        console.print(f"OneDrive folder byte-identical: {'yes' if untouched else 'NO'}")
+        output.console.rule()
+        output.console.print(f"cause: [bold]{reports[0].cause}[/] — "
+                             f"{escape(reports[0].cause_summary)}", soft_wrap=True)
+        output.console.print(f"OneDrive folder byte-identical: {'yes' if untouched else 'NO'}")
         verdict = "[green]healthy[/]" if last.healthy else f"[yellow]exit {last.exit_code}[/]"
-        console.print(f"result: {verdict} — {escape(last.reason)}", soft_wrap=True)
+        output.console.print(f"result: {verdict} — {escape(last.reason)}", soft_wrap=True)
     raise typer.Exit(last.exit_code)
 
 

@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.markup import escape
 
+from odfix import output
 from odfix.errors import BadInput
-from odfix.output import console, emit_json
+from odfix.output import emit_json, escape
 
 if TYPE_CHECKING:
     from odfix.guide import Guide, JoinType, Method, Plan, Step
@@ -83,7 +83,7 @@ def kb(
         out.write_text(article, encoding="utf-8")
     except OSError as error:
         raise BadInput(f"cannot write {out}: {error.strerror or error}") from None
-    console.print(f"Wrote {escape(str(out))}")
+    output.console.print(f"Wrote {escape(str(out))}")
 
 
 def register(app: typer.Typer) -> None:
@@ -117,55 +117,57 @@ def _cites(confidence: str, sources: list[str]) -> str:
 def _print_steps(steps: "list[Step]", indent: str = "  ") -> None:
     for number, step in enumerate(steps, start=1):
         automated = f" · {step.action.name}" if step.action else ""
-        console.print(
+        output.console.print(
             f"{indent}☐ {number}. [bold]{escape(step.title)}[/] "
             f"[cyan]({step.context.value}{escape(automated)})[/]"
         )
-        console.print(f"{indent}     {escape(step.text)}")
+        output.console.print(f"{indent}     {escape(step.text)}")
         if step.ui_path:
-            console.print(f"{indent}     [magenta]{escape(' › '.join(step.ui_path))}[/]")
+            output.console.print(f"{indent}     [magenta]{escape(' › '.join(step.ui_path))}[/]")
         if step.command:
-            console.print(f"{indent}     [green]{escape(step.command)}[/]")
+            output.console.print(f"{indent}     [green]{escape(step.command)}[/]")
 
 
 def _print_method(method: "Method", join: "JoinType | None") -> None:
     number = f"Method {method.number}: " if method.number else ""
-    console.print(f"\n[bold underline]{number}{escape(method.title)}[/]  [dim]({method.id})[/]")
-    console.print(f"  {escape(method.summary)}")
-    console.print(f"  {_cites(method.confidence.value, method.sources)}")
+    output.console.print(f"\n[bold underline]{number}{escape(method.title)}[/]  "
+                         f"[dim]({method.id})[/]")
+    output.console.print(f"  {escape(method.summary)}")
+    output.console.print(f"  {_cites(method.confidence.value, method.sources)}")
     variant = method.variant_for(join) if join is not None else None
     if variant is not None:
-        console.print(f"  [yellow]Variant for {join}: {escape(variant.title)}[/]")
+        output.console.print(f"  [yellow]Variant for {join}: {escape(variant.title)}[/]")
         if variant.gate:
-            console.print(f"  [yellow]Gate: {escape(variant.gate)}[/]")
+            output.console.print(f"  [yellow]Gate: {escape(variant.gate)}[/]")
         _print_steps(variant.steps)
     else:
         _print_steps(method.steps)
         if join is None:
             for other in method.variants:
                 joins = ", ".join(other.join_types)
-                console.print(f"  [yellow]Variant ({joins}): {escape(other.title)}[/]")
+                output.console.print(f"  [yellow]Variant ({joins}): {escape(other.title)}[/]")
                 if other.gate:
-                    console.print(f"    [yellow]Gate: {escape(other.gate)}[/]")
+                    output.console.print(f"    [yellow]Gate: {escape(other.gate)}[/]")
                 _print_steps(other.steps, indent="    ")
-    console.print(f"  [bold]Test:[/] {escape(method.test.text)}")
-    console.print(f"    ✓ {escape(method.test.if_fixed)}")
-    console.print(f"    ✗ {escape(method.test.if_not_fixed)}")
+    output.console.print(f"  [bold]Test:[/] {escape(method.test.text)}")
+    output.console.print(f"    ✓ {escape(method.test.if_fixed)}")
+    output.console.print(f"    ✗ {escape(method.test.if_not_fixed)}")
 
 
 def _print_guide(data: "Guide", join: "JoinType | None") -> None:
-    console.print(f"[bold]{escape(data.title)}[/]")
-    console.print(escape(data.summary))
-    console.print("\n[bold]Rules[/]")
+    output.console.print(f"[bold]{escape(data.title)}[/]")
+    output.console.print(escape(data.summary))
+    output.console.print("\n[bold]Rules[/]")
     for rule in data.rules:
-        console.print(f"  • {escape(rule)}")
+        output.console.print(f"  • {escape(rule)}")
     for method in data.methods:
         _print_method(method, join)
-    console.print("\n[bold]Special cases[/]")
+    output.console.print("\n[bold]Special cases[/]")
     for case in data.special_cases:
-        console.print(f"\n[bold underline]{escape(case.title)}[/]  [dim](cause: {case.cause})[/]")
-        console.print(f"  {escape(case.explanation)}")
-        console.print(f"  {_cites(case.confidence.value, case.sources)}")
+        output.console.print(f"\n[bold underline]{escape(case.title)}[/]  "
+                             f"[dim](cause: {case.cause})[/]")
+        output.console.print(f"  {escape(case.explanation)}")
+        output.console.print(f"  {_cites(case.confidence.value, case.sources)}")
         for number, item in enumerate(case.sequence, start=1):
             if item.step is not None:
                 _print_steps([item.step], indent="  ")
@@ -173,26 +175,27 @@ def _print_guide(data: "Guide", join: "JoinType | None") -> None:
             method = data.method(item.method or "")
             label = f"Method {method.number}: " if method.number else ""
             note = f" — {item.note}" if item.note else ""
-            console.print(f"  ☐ {number}. Run {label}{escape(method.title + note)}")
-    console.print("\n[bold]Causes[/]")
+            output.console.print(f"  ☐ {number}. Run {label}{escape(method.title + note)}")
+    output.console.print("\n[bold]Causes[/]")
     for cause in data.causes:
-        console.print(f"  • [bold]{escape(cause.title)}[/] [dim]({cause.id})[/]: "
-                      f"{escape(' → '.join(cause.plan) or 'nothing to do')}")
-        console.print(f"    {_cites(cause.confidence.value, cause.sources)}")
-    console.print("\n[bold]Sources[/]")
+        output.console.print(f"  • [bold]{escape(cause.title)}[/] [dim]({cause.id})[/]: "
+                             f"{escape(' → '.join(cause.plan) or 'nothing to do')}")
+        output.console.print(f"    {_cites(cause.confidence.value, cause.sources)}")
+    output.console.print("\n[bold]Sources[/]")
     for source_id, source in data.sources.items():
         where = f" {source.url}" if source.url else ""
-        console.print(f"  [{escape(source_id)}] {escape(source.publisher)}: "
-                      f"{escape(source.title)}{escape(where)}", soft_wrap=True)
+        output.console.print(f"  [{escape(source_id)}] {escape(source.publisher)}: "
+                             f"{escape(source.title)}{escape(where)}", soft_wrap=True)
 
 
 def _print_plan(data: "Guide", plan: "Plan") -> None:
     cause = data.cause(plan.cause)
-    console.print(f"[bold]Plan for {escape(cause.title)}[/] [dim]({plan.cause}, "
-                  f"join type {plan.join_type})[/]")
+    output.console.print(f"[bold]Plan for {escape(cause.title)}[/] [dim]({plan.cause}, "
+                         f"join type {plan.join_type})[/]")
     if not plan.methods:
-        console.print("  Nothing to run.")
+        output.console.print("  Nothing to run.")
     for method_id in data.plan_for(plan.cause, plan.join_type):
         _print_method(data.method(method_id), plan.join_type)
     for escalation in plan.escalations:
-        console.print(f"\n[bold]Escalate to {escape(escalation.to)}:[/] {escape(escalation.when)}")
+        output.console.print(f"\n[bold]Escalate to {escape(escalation.to)}:[/] "
+                             f"{escape(escalation.when)}")

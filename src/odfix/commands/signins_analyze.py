@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from odfix.output import console, emit_json
+from odfix import output
 
 
 class SynthFormat(StrEnum):
@@ -44,7 +44,7 @@ def analyze(
 
         write_html(result, html)
     if as_json:
-        emit_json(result)
+        output.emit_json(result)
     elif as_csv:
         from odfix.tenant.report import to_csv
 
@@ -52,9 +52,9 @@ def analyze(
     else:
         from odfix.tenant.report import render
 
-        render(result, console, top=top, timelines=bool(user))
+        render(result, output.console, top=top, timelines=bool(user))
         if html is not None:
-            console.print(f"HTML report: {html}")
+            output.console.print(f"HTML report: {html}")
 
 
 def synth(
@@ -72,11 +72,11 @@ def synth(
     result = synthesize(out, users=users, days=days, seed=seed, rows=rows,
                         fmt="ndjson" if fmt is SynthFormat.NDJSON else "graph")
     if as_json:
-        emit_json(result)
+        output.emit_json(result)
     else:
-        console.print(f"{result.rows:,} sign-ins -> {result.signins}; companions: "
-                      f"{result.users.name}, {result.audits.name}, {result.policies.name}, "
-                      f"{result.devices.name}, {result.truth.name}", soft_wrap=True)
+        output.console.print(f"{result.rows:,} sign-ins -> {result.signins}; companions: "
+                             f"{result.users.name}, {result.audits.name}, {result.policies.name}, "
+                             f"{result.devices.name}, {result.truth.name}", soft_wrap=True)
 
 
 def register(group: typer.Typer) -> None:

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from odfix import output
 from odfix.errors import BadInput
-from odfix.output import console, emit_json, err_console
 
 if TYPE_CHECKING:
     from odfix.tenant.kql import KqlTable
@@ -111,7 +111,7 @@ def pull(
         needs=("signins", *plan.extras, *(("policies",) if "groups" in plan.extras else ())))
     pacer = TokenBucket.for_limit(ThrottleLimit(requests=rate_limit))
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  console=err_console, disable=as_json, transient=True) as bar:
+                  console=output.err_console, disable=as_json, transient=True) as bar:
         task = bar.add_task("sign-ins", total=None)
 
         def show(step: PullProgress) -> None:
@@ -124,7 +124,7 @@ def pull(
             except OSError as error:
                 raise BadInput(f"cannot write the pull to {out}: {error}") from error
     if as_json:
-        emit_json(result)
+        output.emit_json(result)
         return
     _summary(result)
 
@@ -139,15 +139,15 @@ def _summary(result: PullResult) -> None:
         table.add_row(f"sign-ins: {name}", f"{count:,}")
     for name, count in result.extras.items():
         table.add_row(f"{name}.json", f"{count:,}")
-    console.print(table)
+    output.console.print(table)
     stats = result.stats
-    console.print(f"{stats.requests} requests, {stats.retries} retried, {stats.throttled} "
-                  f"throttled, {stats.paced_wait_s:.0f} s paced", markup=False)
+    output.console.print(f"{stats.requests} requests, {stats.retries} retried, {stats.throttled} "
+                         f"throttled, {stats.paced_wait_s:.0f} s paced", markup=False)
     for warning in result.warnings:
-        err_console.print(f"odfix: warning: {warning}", markup=False, soft_wrap=True)
+        output.err_console.print(f"odfix: warning: {warning}", markup=False, soft_wrap=True)
     extras = " ".join(f"--{n} {Path(result.out) / (n + '.json')}" for n in result.extras)
-    console.print(f"Next: odfix signins analyze {Path(result.out) / 'signins'} {extras}".rstrip(),
-                  markup=False, soft_wrap=True)
+    next_step = f"Next: odfix signins analyze {Path(result.out) / 'signins'} {extras}".rstrip()
+    output.console.print(next_step, markup=False, soft_wrap=True)
 
 
 def kql(
@@ -178,18 +178,18 @@ def kql(
                for name in (analysis or list(generator.ANALYSES))}
     if workspace is None:
         if as_json:
-            emit_json({"days": days, "queries": queries})
+            output.emit_json({"days": days, "queries": queries})
         else:
-            console.print("\n".join(queries.values()), markup=False, highlight=False,
-                          soft_wrap=True)
+            output.console.print("\n".join(queries.values()), markup=False, highlight=False,
+                                 soft_wrap=True)
         return
     credential = generator.workspace_credential(tenant, client_id, secret_env, certificate,
                                                 device_code)
     results, warnings = generator.run_in_workspace(workspace, queries, days, credential)
     for warning in warnings:
-        err_console.print(f"odfix: warning: {warning}", markup=False, soft_wrap=True)
+        output.err_console.print(f"odfix: warning: {warning}", markup=False, soft_wrap=True)
     if as_json:
-        emit_json({"days": days, "workspace": workspace, "queries": queries,
+        output.emit_json({"days": days, "workspace": workspace, "queries": queries,
                    "results": {n: [t.model_dump() for t in ts] for n, ts in results.items()}})
         return
     _tables(results)
@@ -205,7 +205,7 @@ def _tables(results: dict[str, list[KqlTable]]) -> None:
                 table.add_column(column)
             for row in result.rows:
                 table.add_row(*("" if v is None else str(v) for v in row))
-            console.print(table)
+            output.console.print(table)
 
 
 def register(group: typer.Typer) -> None:
