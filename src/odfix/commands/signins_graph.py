@@ -190,7 +190,8 @@ def kql(
         output.err_console.print(f"odfix: warning: {warning}", markup=False, soft_wrap=True)
     if as_json:
         output.emit_json({"days": days, "workspace": workspace, "queries": queries,
-                   "results": {n: [t.model_dump() for t in ts] for n, ts in results.items()}})
+                          "results": {n: [t.model_dump() for t in ts]
+                                      for n, ts in results.items()}})
         return
     _tables(results)
 

@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 #: Graph returns at most this many objects for an ``$expand`` (known issue 13635).
 EXPAND_CAP = 100
 _ID_LIST = "STRUCT(id VARCHAR)[]"
+#: The membership columns of ``users_raw`` and ``groups_raw`` (``memberOf`` / ``members`` are
+#: the direct lists), in the order of their Graph columns.
+_LIST_COLUMNS = (f"direct {_ID_LIST}, direct_count BIGINT, transitive {_ID_LIST}, "
+                 "transitive_count BIGINT")
 
 
 @dataclass(frozen=True)
@@ -135,8 +139,7 @@ def load_users(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport)
                "memberOf@odata.count": "BIGINT", "transitiveMemberOf": _ID_LIST,
                "transitiveMemberOf@odata.count": "BIGINT"}
     con.execute("CREATE OR REPLACE TABLE users_raw (id VARCHAR, upn VARCHAR, changed VARCHAR, "
-                f"member_of {_ID_LIST}, member_of_count BIGINT, transitive {_ID_LIST}, "
-                "transitive_count BIGINT)").fetchall()
+                f"{_LIST_COLUMNS})").fetchall()
     load_records(con, path, Target(columns, ("userPrincipalName", "lastPasswordChangeDateTime"),
                                    lambda src: f"INSERT INTO users_raw SELECT * FROM {src}"),
                  report)
@@ -145,8 +148,7 @@ def load_users(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport)
     con.execute(f"""CREATE OR REPLACE TABLE users AS
         SELECT id AS user_id, lower(upn) AS upn, {ts('changed')} AS changed_at
         FROM users_raw WHERE changed IS NOT NULL""").fetchall()
-    add_memberships(con, "SELECT id, coalesce(transitive, member_of), CASE WHEN transitive IS "
-                    "NULL THEN member_of_count ELSE transitive_count END FROM users_raw", "user")
+    add_memberships(con, "users_raw", "user")
 
 
 def load_groups(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport) -> None:
@@ -154,22 +156,19 @@ def load_groups(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport
     ``/groups?$expand=members($select=id)`` or ``odfix signins pull`` write them)."""
     columns = {"id": "VARCHAR", "members": _ID_LIST, "members@odata.count": "BIGINT",
                "transitiveMembers": _ID_LIST, "transitiveMembers@odata.count": "BIGINT"}
-    con.execute(f"CREATE OR REPLACE TABLE groups_raw (id VARCHAR, members {_ID_LIST}, "
-                f"members_count BIGINT, transitive {_ID_LIST}, transitive_count BIGINT)"
-                ).fetchall()
+    con.execute(f"CREATE OR REPLACE TABLE groups_raw (id VARCHAR, {_LIST_COLUMNS})").fetchall()
     load_records(con, path, Target(columns, ("members", "transitiveMembers"),
                                    lambda src: f"INSERT INTO groups_raw SELECT * FROM {src}"),
                  report)
     _count_bad(con, "groups_raw", "id IS NULL", path, report, "group without id")
-    add_memberships(con, "SELECT id, coalesce(transitive, members), CASE WHEN transitive IS "
-                    "NULL THEN members_count ELSE transitive_count END FROM groups_raw", "group")
+    add_memberships(con, "groups_raw", "group")
 
 
-def add_memberships(con: "duckdb.DuckDBPyConnection", lists: str, kind: str) -> None:
-    """Add to ``memberships(user_id, group_id)`` the pairs of ``lists`` (rows of an owner id, a
-    list of ``{id}`` and the list's ``@odata.count`` if given: a user's groups when ``kind`` is
-    ``user``, a group's members when it is ``group``), and to ``complete_lists(kind, id)`` the
-    owners whose list is whole.
+def add_memberships(con: "duckdb.DuckDBPyConnection", table: str, kind: str) -> None:
+    """Add to ``memberships(user_id, group_id)`` the lists of ``table`` (``_LIST_COLUMNS``: a
+    user's groups when ``kind`` is ``user``, a group's members when it is ``group``; the
+    transitive list when there is one), and to ``complete_lists(kind, id)`` the owners whose
+    list is whole.
 
     Graph cuts an ``$expand`` at 100 objects, so a list of 100 or more proves memberships but
     not the absence of others, unless its ``@odata.count`` says it is all there.
@@ -179,8 +178,9 @@ def add_memberships(con: "duckdb.DuckDBPyConnection", lists: str, kind: str) -> 
     user, group = ("owner", "m.id") if kind == "user" else ("m.id", "owner")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE odfix_lists AS
-        SELECT * FROM ({lists}) l(owner, items, total)
-        WHERE owner IS NOT NULL AND items IS NOT NULL;
+        SELECT id AS owner, coalesce(transitive, direct) AS items,
+               CASE WHEN transitive IS NULL THEN direct_count ELSE transitive_count END AS total
+        FROM {table} WHERE id IS NOT NULL AND coalesce(transitive, direct) IS NOT NULL;
         INSERT INTO memberships SELECT {user}, {group}
             FROM (SELECT owner, unnest(items) AS m FROM odfix_lists) WHERE m.id IS NOT NULL;
         INSERT INTO complete_lists SELECT {lit(kind)}, owner FROM odfix_lists

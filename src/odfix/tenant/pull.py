@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from odfix.errors import BadInput, WrongContext
+from odfix.tenant.directory import parse_policy
 from odfix.tenant.graph import GraphClient, GraphError, GraphStats, Record, dump
 from odfix.tenant.pull_checkpoint import (
     CHECKPOINT_NAME,
@@ -296,16 +297,14 @@ class Puller:
         path, params = paths[extra]
         return [r for page in self.client.pages(path, params or None, paced=False) for r in page]
 
-
     def _policy_groups(self) -> list[str]:
         """Ids of the groups CA policies include or exclude (from ``policies.json`` when this
         pull wrote it, else fetched)."""
         written = self.out / "policies.json"
         policies = (json.loads(written.read_text(encoding="utf-8"))["value"] if written.exists()
                     else self._collection("policies"))
-        ids = {str(g) for p in policies for key in ("includeGroups", "excludeGroups")
-               for g in ((p.get("conditions") or {}).get("users") or {}).get(key) or []}
-        return sorted(ids)
+        parsed = [parse_policy(p) for p in policies]
+        return sorted({g for p in parsed for g in (*p.include_groups, *p.exclude_groups)})
 
     def _group(self, gid: str) -> Record:
         """A group with its whole transitive membership (ids) and their count, so that the
