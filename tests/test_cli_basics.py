@@ -42,3 +42,54 @@ def test_process_exit_keeps_every_byte_of_a_large_document(tmp_path):
                          check=False)
     assert bad.returncode == ExitCode.BAD_INPUT
     assert bad.stderr.strip().startswith("odfix: error:")
+
+
+def test_json_error_is_one_document_on_stdout(capsys):
+    import json
+
+    assert main(["explain", "zz", "--json"]) == ExitCode.BAD_INPUT
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
+    assert document["exit"] == ExitCode.BAD_INPUT
+    assert "zz" in document["error"]
+    assert captured.err.count("\n") == 1
+
+
+def test_json_usage_error_is_one_document_on_stdout(capsys):
+    import json
+
+    assert main(["explain", "--json"]) == ExitCode.BAD_INPUT
+    document = json.loads(capsys.readouterr().out)
+    assert document == {"error": document["error"], "exit": 2}
+    assert "code" in document["error"]
+
+
+def test_unexpected_exception_is_one_line_and_internal_code(monkeypatch, capsys):
+    import odfix.guide.codes as codes
+
+    def boom(*_args, **_kwargs):
+        raise RuntimeError("planted")
+
+    monkeypatch.delenv("ODFIX_DEBUG", raising=False)
+    monkeypatch.setattr(codes, "load_catalog", boom)
+    assert main(["explain", "0x8004de40"]) == ExitCode.INTERNAL
+    err = capsys.readouterr().err
+    assert err.startswith("odfix: internal error: RuntimeError: planted")
+    assert "Traceback" not in err
+
+
+def test_closed_pipe_is_not_an_error():
+    """``odfix guide | head -1``: the reader goes away early; no traceback, exit 0."""
+    command = f"{sys.executable} -m odfix guide | head -n 1"
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0
+    assert "Traceback" not in done.stderr
+    assert "Error" not in done.stderr
+
+
+def test_piped_output_is_not_hard_wrapped():
+    done = subprocess.run([sys.executable, "-m", "odfix", "guide"], capture_output=True,
+                          text=True, check=False, env={"PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0
+    assert max(len(line) for line in done.stdout.splitlines()) > 80

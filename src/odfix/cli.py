@@ -11,6 +11,8 @@ import sys
 from typing import NoReturn
 
 import typer
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
+from typer.exceptions import Abort
 
 from odfix import __version__, output
 from odfix.errors import OdfixError
@@ -68,26 +70,79 @@ def _utf8_streams() -> None:
             reconfigure(encoding="utf-8", errors="replace")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; every failure ends in one line on stderr and an ``ExitCode``.
+def _wants_json(args: list[str]) -> bool:
+    """Whether the command line asks for ``--json`` (options end at ``--``)."""
+    for arg in args:
+        if arg == "--":
+            return False
+        if arg == "--json":
+            return True
+    return False
 
-    Usage errors are Typer's own (exit 2, the same as ``ExitCode.BAD_INPUT``).
+
+def _fail(message: str, code: ExitCode, *, as_json: bool, kind: str = "error") -> int:
+    """One line on stderr (control characters made visible) and, with ``--json``, the JSON error
+    document on stdout; returns the exit code."""
+    line = f"odfix: {kind}: {message}"
+    with contextlib.suppress(OSError, ValueError):
+        output.err_console.print(output.plain(line), markup=False, soft_wrap=True)
+    if as_json:
+        with contextlib.suppress(OSError, ValueError):
+            output.emit_json_error(message, code)
+    return int(code)
+
+
+def _os_message(error: OSError) -> str:
+    where = f"{error.filename}: " if error.filename else ""
+    return f"{where}{error.strerror or error}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; every failure ends in one line on stderr and an ``ExitCode``, never a traceback.
+
+    With ``--json`` a failure also prints ``{"error": …, "exit": …}`` on stdout, so a script or
+    Intune always gets one document. A reader that closed the pipe early is not an error.
     """
     _utf8_streams()
+    args = list(sys.argv[1:] if argv is None else argv)
+    as_json = _wants_json(args)
+    output.start_command()
     try:
-        app(args=argv, prog_name="odfix", standalone_mode=True)
-    except SystemExit as done:
-        if done.code is None or isinstance(done.code, int):
-            return int(done.code or 0)
-        output.err_console.print(str(done.code), markup=False)
+        result = app(args=args, prog_name="odfix", standalone_mode=False)
+    except NoArgsIsHelpError as shown:
+        shown.show()
         return int(ExitCode.BAD_INPUT)
+    except UsageError as usage:
+        hint = f" (try '{usage.ctx.command_path} --help')" if usage.ctx is not None else ""
+        return _fail(f"{usage.format_message()}{hint}", ExitCode.BAD_INPUT, as_json=as_json,
+                     kind="usage error")
     except OdfixError as error:
-        output.err_console.print(f"odfix: error: {error.message}", markup=False, soft_wrap=True)
-        return int(error.code)
-    except KeyboardInterrupt:
-        output.err_console.print("odfix: interrupted", markup=False)
-        return 130
-    return int(ExitCode.OK)
+        return _fail(error.message, error.code, as_json=as_json)
+    except SystemExit as done:  # a library that exits on its own still ends in a code
+        return done.code if isinstance(done.code, int) else int(ExitCode.BAD_INPUT)
+    except BrokenPipeError:
+        _quiet_stdout()
+        return int(ExitCode.OK)
+    except (KeyboardInterrupt, Abort):
+        return _fail("interrupted", ExitCode.INTERRUPTED, as_json=as_json, kind="stopped")
+    except RecursionError:
+        return _fail("the input is nested too deeply to read", ExitCode.BAD_INPUT,
+                     as_json=as_json)
+    except OSError as error:
+        return _fail(_os_message(error), ExitCode.IO_ERROR, as_json=as_json)
+    except Exception as bug:  # the last guard: a bug must still end in one line and a code
+        if os.environ.get("ODFIX_DEBUG"):
+            raise
+        return _fail(f"{type(bug).__name__}: {bug} (a bug in odfix; ODFIX_DEBUG=1 shows the "
+                     "traceback)", ExitCode.INTERNAL, as_json=as_json, kind="internal error")
+    return int(result or 0)
+
+
+def _quiet_stdout() -> None:
+    """After the reader closed stdout: point it at devnull so the final flush cannot fail."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def run() -> NoReturn:
@@ -100,8 +155,12 @@ def run() -> NoReturn:
     """
     code = main()
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
+        try:
             stream.flush()
+        except BrokenPipeError:
+            _quiet_stdout()
+        except (OSError, ValueError):
+            pass
     os._exit(code)
 
 

@@ -31,3 +31,21 @@ class FixFailed(OdfixError):
     """A fix step failed (exit 3)."""
 
     code = ExitCode.FIX_FAILED
+
+
+class NetworkUnavailable(OdfixError):
+    """The network or DNS is down, or a service cannot be reached (exit 6)."""
+
+    code = ExitCode.NETWORK
+
+
+class Busy(OdfixError):
+    """Another odfix run holds the lock this one needs (exit 7)."""
+
+    code = ExitCode.BUSY
+
+
+class IOFailure(OdfixError):
+    """A file could not be read or written: disk full, permission denied, a device (exit 8)."""
+
+    code = ExitCode.IO_ERROR

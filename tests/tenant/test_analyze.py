@@ -128,7 +128,8 @@ def test_cli_exit_codes(capsys, tmp_path):
     assert cli(capsys, "analyze", str(tmp_path / "nope.json"))[0] == 2
     (tmp_path / "empty.json").write_text("")
     code, out, err = cli(capsys, "analyze", str(tmp_path / "empty.json"), "--json")
-    assert code == 2 and out == "" and "empty" in err
+    assert code == 2 and "empty" in err
+    assert json.loads(out) == {"error": json.loads(out)["error"], "exit": 2}
     code, out, _ = cli(capsys, "synth", "--out", str(tmp_path / "s.json"), "--users", "10",
                        "--days", "3", "--rows", "100", "--json")
     assert code == 0 and json.loads(out)["rows"] == 100

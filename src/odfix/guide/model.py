@@ -215,6 +215,9 @@ class Method(_Sourced):
     number: int | None = None
     title: str
     summary: str
+    # Unjoins, unregisters or removes a work account: planned only when findings prove both that
+    # the registration exists and that it is what is broken, and run only past the live gate.
+    destructive: bool = False
     steps: list[Step] = Field(min_length=1)
     variants: list[Variant] = []
     test: Check
