@@ -1,6 +1,7 @@
 """The error-code catalog and ``odfix explain``."""
 
 import json
+from typing import get_args
 
 import pytest
 from hypothesis import given
@@ -9,7 +10,15 @@ from hypothesis import strategies as st
 from odfix.cli import main
 from odfix.errors import BadInput
 from odfix.exitcodes import ExitCode
-from odfix.guide.codes import UnknownCode, load_catalog, normalize_code, read_catalog
+from odfix.guide.codes import (
+    CATEGORY_MEANINGS,
+    NOT_FAILURES,
+    Category,
+    UnknownCode,
+    load_catalog,
+    normalize_code,
+    read_catalog,
+)
 
 ONEDRIVE = ["de40", "de44", "de80", "de81", "de85", "de86", "de88", "de8a", "de90", "deb4", "dec5",
             "deef", "def0", "def4", "def7"]
@@ -20,8 +29,31 @@ WAM = ["CAA20001", "CAA20002", "CAA20003", "CAA20004", "CAA20005", "CAA20007", "
        "CAA20009", "CAA2000B", "CAA2000C", "CAA20064", "CAA70004", "CAA70007", "CAA7000A",
        "CAA70010", "CAA82EE2", "CAA82EE7", "CAA82EFD", "CAA82F8F", "CAA82F86", "CAA82F87",
        "CAA30194", "CAA30197", "CAA90003", "CAA90004", "CAA90018", "CAA60003", "CAA5001C"]
-CATEGORIES = {"password-change", "sign-in-frequency", "inactivity", "interaction-required",
-              "device", "ca-block", "network", "identity-cache", "account-license", "unknown"}
+CATEGORIES = {"password-change", "wrong-password", "sign-in-frequency", "inactivity",
+              "interaction-required", "interrupt", "device", "ca-block", "network",
+              "identity-cache", "account-license", "unknown"}
+
+
+def test_every_category_has_a_meaning():
+    assert set(get_args(Category)) == CATEGORIES == set(CATEGORY_MEANINGS)
+    assert NOT_FAILURES <= CATEGORIES
+
+
+# Microsoft names these "...Interrupt" or calls them an expected part of the sign-in flow.
+@pytest.mark.parametrize("code", [50140, 50058, 50074, 50072, 50125, 9002341, 50168, 50158])
+def test_expected_interrupts_are_not_failures(code):
+    assert load_catalog().category_for(f"AADSTS{code}") in NOT_FAILURES
+
+
+@pytest.mark.parametrize("code", [50076, 50079, 700020, 500121])
+def test_interaction_that_did_not_happen_stays_interaction_required(code):
+    assert load_catalog().category_for(f"AADSTS{code}") == "interaction-required"
+
+
+def test_50126_is_a_wrong_password_not_a_password_change():
+    entry = load_catalog().lookup("AADSTS50126")
+    assert entry.category == "wrong-password"
+    assert "not a password change" in entry.meaning.lower()
 
 
 @pytest.mark.parametrize("suffix", ONEDRIVE)

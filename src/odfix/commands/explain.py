@@ -12,7 +12,7 @@ def explain(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Explain a OneDrive, WAM (0xCAA..) or AADSTS error code."""
-    from odfix.guide.codes import load_catalog
+    from odfix.guide.codes import CATEGORY_MEANINGS, load_catalog
 
     catalog = load_catalog()
     entry = catalog.lookup(code)
@@ -28,7 +28,7 @@ def explain(
     table.add_row("[bold]Code[/]", entry.code + (f"  ({entry.name})" if entry.name else ""))
     table.add_row("[bold]Family[/]", entry.family)
     table.add_row("[bold]Meaning[/]", entry.meaning)
-    table.add_row("[bold]Category[/]", entry.category)
+    table.add_row("[bold]Category[/]", f"{entry.category} — {CATEGORY_MEANINGS[entry.category]}")
     confidence = entry.confidence + ("" if entry.verified else " — unverified")
     if entry.facility:
         confidence += " (explained by its facility group)"

@@ -18,9 +18,31 @@ from odfix.guide.load import load_yaml_model
 
 Family = Literal["onedrive", "wam", "aadsts"]
 Category = Literal[
-    "password-change", "sign-in-frequency", "inactivity", "interaction-required", "device",
-    "ca-block", "network", "identity-cache", "account-license", "unknown",
+    "password-change", "wrong-password", "sign-in-frequency", "inactivity", "interaction-required",
+    "interrupt", "device", "ca-block", "network", "identity-cache", "account-license", "unknown",
 ]
+#: Categories that are an expected step of a sign-in, not a failure (docs/interfaces.md).
+NOT_FAILURES: frozenset[str] = frozenset({"interrupt"})
+#: What each category means and who acts on it (``odfix explain``; docs/interfaces.md).
+CATEGORY_MEANINGS: dict[str, str] = {
+    "password-change": "tokens issued before a password change or reset are refused; "
+                       "the password-change path",
+    "wrong-password": "the user name or password sent was wrong; the user retypes it "
+                      "(not a password change)",
+    "sign-in-frequency": "a Conditional Access sign-in frequency asks for a new sign-in; the user "
+                         "signs in again, the admin reviews the policy",
+    "inactivity": "the refresh token expired unused; the user signs in again",
+    "interaction-required": "the user has to sign in or complete MFA interactively",
+    "interrupt": "an expected step of a sign-in (a prompt shown to the user), not a failure; "
+                 "nobody acts",
+    "device": "the device is not trusted (deleted, disabled, non-compliant or not joined); "
+              "an admin or Intune compliance review",
+    "ca-block": "a Conditional Access policy blocked the sign-in; the admin reviews that policy",
+    "network": "the PC could not reach or trust the sign-in endpoints; connectivity checks",
+    "identity-cache": "the cached Office or broker identities are stale or conflicting",
+    "account-license": "the account, its licence or its OneDrive is the problem; an admin",
+    "unknown": "not classified",
+}
 Confidence = Literal["microsoft-doc", "community", "inferred"]
 
 _HEX = re.compile(r"^(?:0x)?([0-9a-f]{8})$", re.IGNORECASE)

@@ -10,6 +10,9 @@ from odfix.guide.codes import Catalog
 # How strongly a code of each catalog category points at each cause (docs/diagnosis.md).
 CATEGORY_WEIGHTS: dict[str, dict[CauseId, float]] = {
     "password-change": {"stale-token-password-change": 0.8},
+    # On the PC (PRT diagnostics, AAD events) Windows itself sent a password Entra refuses: per
+    # Microsoft's PRT troubleshooting, a mistyped or a just-changed, not yet synced password.
+    "wrong-password": {"stale-token-password-change": 0.8},
     "inactivity": {"stale-token-password-change": 0.4},
     "sign-in-frequency": {"recurring-conditional-access": 0.5},
     "interaction-required": {"recurring-conditional-access": 0.3},
