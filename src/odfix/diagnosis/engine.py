@@ -138,6 +138,18 @@ def _evidence_times(bundle: Bundle) -> Iterable[datetime]:
         yield from (c.last_written for c in evidence.credentials.credentials if c.last_written)
 
 
+def _user(bundle: Bundle) -> str | None:
+    """The signed-in user's UPN: dsregcmd's executing account, else OneDrive's work account."""
+    status = bundle.evidence.dsregcmd
+    if status is not None and status.user_upn:
+        return status.user_upn
+    onedrive = bundle.evidence.onedrive
+    for account in onedrive.business_accounts if onedrive is not None else []:
+        if account.user_email is not None and account.user_email.value:
+            return str(account.user_email.value)
+    return None
+
+
 def _pc_result(bundle: Bundle, context: RuleContext, sources: list[str]) -> PcResult:
     status = bundle.evidence.dsregcmd
     host = bundle.manifest.host_name if bundle.manifest is not None else None
@@ -146,6 +158,7 @@ def _pc_result(bundle: Bundle, context: RuleContext, sources: list[str]) -> PcRe
         host_name=host or (status.device_name if status else None),
         join_type=status.join_type if status else "unknown",
         device_id=status.device_id if status else None,
+        user=_user(bundle),
         captured_at=context.now.isoformat() if context.now else None,
         sources=sources,
         problems=list(bundle.problems),

@@ -71,6 +71,8 @@ class PcResult(BaseModel):
     host_name: str | None = None
     join_type: JoinType
     device_id: str | None = None
+    user: str | None = None
+    """The signed-in user: dsregcmd's executing account, else OneDrive's business account."""
     captured_at: str | None = None
     sources: list[str] = Field(default_factory=list)
     problems: list[str] = Field(default_factory=list)

@@ -8,6 +8,7 @@ its test and a verification with fresh evidence; the run stops as soon as the PC
 """
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -72,10 +73,17 @@ class FixReport(BaseModel):
     exit_code: int = int(ExitCode.OK)
     reason: str = ""
     escalation: str | None = None
+    host_name: str | None = None
+    device_id: str | None = None
+    user: str | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
 
     def compact(self, limit: int = 2048) -> dict[str, Any]:
         """One JSON object that fits in ``limit`` characters (Intune keeps only 2,048)."""
         import json
+
+        from odfix import __version__
 
         doc: dict[str, Any] = {
             "run": self.run_id, "exit": self.exit_code, "healthy": self.healthy,
@@ -85,6 +93,8 @@ class FixReport(BaseModel):
             "checks": [f"{v.method}:" + ",".join(f"{c.name}={'ok' if c.ok else 'fail'}"
                                                    for c in v.checks)
                        for v in self.verifications],
+            "device": self.device_id, "host": self.host_name, "user": self.user,
+            "start": _iso(self.started_at), "end": _iso(self.ended_at), "odfix": __version__,
         }
         while len(json.dumps(doc, ensure_ascii=False)) > limit:
             if doc["steps"]:
@@ -97,6 +107,10 @@ class FixReport(BaseModel):
                 doc["reason"] = doc["reason"][: max(0, len(doc["reason"]) - 64)]
                 doc["truncated"] = True
         return doc
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat().replace("+00:00", "Z") if when is not None else None
 
 
 def diagnose_host(host: Host, error_code: str | None = None) -> Diagnosis:
@@ -154,7 +168,15 @@ class Engine:
 
     # -- the run --------------------------------------------------------------------------
     def run(self) -> FixReport:
-        """Plan, then (with ``apply``) carry out, verify and journal."""
+        """Plan, then (with ``apply``) carry out, verify and journal; timed and named by PC."""
+        started = self.host.now()
+        report = self._run()
+        report.started_at = started
+        report.ended_at = self.host.now()
+        report.host_name = report.host_name or self.host.hostname()
+        return report
+
+    def _run(self) -> FixReport:
         if self.options.resume and (open_run := self.journal.open_run()) is not None:
             return self._resume(open_run)
         if self.options.apply and not self.options.method and (done := self._still_fixed()):
@@ -163,9 +185,12 @@ class Engine:
         top = diagnosis.causes[0]
         plan = [self.options.method] if self.options.method else list(
             dict.fromkeys(item.method for item in diagnosis.plan))
+        pc = diagnosis.pcs[0] if diagnosis.pcs else None
         report = FixReport(cause=top.id, cause_summary=top.summary, plan=plan,
                            join_type=diagnosis.join_type, applied=self.options.apply,
-                           escalation=diagnosis.escalation)
+                           escalation=diagnosis.escalation,
+                           host_name=pc.host_name if pc else None,
+                           device_id=pc.device_id if pc else None, user=pc.user if pc else None)
         self.narrate("diagnosis", diagnosis.verdict)
         if diagnosis.healthy and not self.options.method:
             report.healthy = True
@@ -182,7 +207,8 @@ class Engine:
         self._log("run-start", cause=top.id, join_type=report.join_type, plan=plan,
                   allow_unjoin=self.options.allow_unjoin, unattended=self.options.yes,
                   method=self.options.method, verdict=diagnosis.verdict,
-                  escalation=diagnosis.escalation, host=self.host.hostname())
+                  escalation=diagnosis.escalation, host=self.host.hostname(),
+                  device_id=report.device_id, user=report.user)
         return self._apply(report, set())
 
     def _resume(self, run_id: str) -> FixReport:
@@ -193,7 +219,8 @@ class Engine:
         self.run_id = run_id
         report = FixReport(run_id=run_id, cause=data["cause"], plan=list(data["plan"]),
                            join_type=data["join_type"], applied=True,
-                           escalation=data.get("escalation"))
+                           escalation=data.get("escalation"), device_id=data.get("device_id"),
+                           user=data.get("user"))
         self.options = self.options.model_copy(
             update={"allow_unjoin": self.options.allow_unjoin or data.get("allow_unjoin", False)})
         self.narrate("resume", f"resuming run {run_id} ({', '.join(report.plan)})")
