@@ -29,7 +29,7 @@ def test_problem_exits_1_and_quotes_the_lines(capsys, scenarios):
     assert code == ExitCode.PROBLEM
     assert "device-registration" in out
     assert "dsregcmd_status.txt:22" in out and "DeviceAuthStatus : FAILED" in out
-    assert "reconnect-work-account (local-admin)" in out
+    assert "Withheld" in out and "reconnect-work-account" in out and "re-enable" in out
 
 
 def test_json_is_exactly_one_document(capsys, scenarios):

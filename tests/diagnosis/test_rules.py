@@ -36,7 +36,7 @@ def ids(found):
                              "dsreg.key-sign-failed"}),
     ("hybrid-joined", {"dsreg.dual-state", "dsreg.prt-stale", "dsreg.wam-default-not-set"}),
     ("entra-joined", {"dsreg.device-auth-failed", "dsreg.prt-missing",
-                      "dsreg.prt-acquire-failed"}),
+                      "dsreg.prt-device-disabled"}),
     ("password-change", {"dsreg.prt-missing", "dsreg.prt-acquire-failed"}),
 ])
 def test_dsregcmd_rules(scenarios, folder, expected):
@@ -49,7 +49,8 @@ def test_dsregcmd_rules(scenarios, folder, expected):
 def test_healthy_dsregcmd_has_only_the_join_type(scenarios):
     status = dsreg_parser.parse((scenarios / "healthy" / "dsregcmd_status.txt").read_bytes())
     found = dsregcmd.findings(status, context(datetime(2026, 1, 12, 8, 5, tzinfo=UTC)))
-    assert ids(found) == {"dsreg.join-type"}
+    assert ids(found) == {"dsreg.join-type", "dsreg.device-joined"}
+    assert all(f.severity == "info" and not f.weights for f in found)
     assert found[0].title == "Join type: hybrid-joined"
 
 

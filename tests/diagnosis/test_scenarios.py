@@ -19,19 +19,22 @@ CHANGED = datetime(2025, 7, 15, 9, tzinfo=UTC)
 CASES = [
     # folder(s), options, top cause, key finding ids, plan (method ids in order)
     (["healthy"], {}, "healthy", {"dsreg.join-type", "cred.cached"}, []),
+    # a stale token is no broken registration: Method 2 (Disconnect) is withheld
     (["password-change"], {"password_changed_at": CHANGED}, "stale-token-password-change",
      {"aad.token-revoked", "cred.written-before-password-change", "dsreg.prt-acquire-failed"},
-     ["wam-signout", "credential-cleanup", "reconnect-work-account", "unlink-relink-onedrive"]),
+     ["wam-signout", "credential-cleanup", "unlink-relink-onedrive"]),
     (["device-registration"], {}, "device-registration",
      {"dsreg.device-auth-failed", "dsreg.recovery-pending", "dsreg.key-sign-failed",
-      "aad.device-auth-errors"},
+      "aad.device-object-missing"},
      ["reconnect-work-account", "unlink-relink-onedrive"]),
+    # dual state, a stale PRT and no default WAM account prove no broken registration
     (["hybrid-joined"], {}, "device-registration",
      {"dsreg.dual-state", "dsreg.prt-stale", "dsreg.wam-default-not-set"},
-     ["reconnect-work-account", "unlink-relink-onedrive"]),
+     ["unlink-relink-onedrive"]),
+    # AADSTS135011: the device is disabled; an administrator re-enables it, no unjoin
     (["entra-joined"], {}, "device-registration",
-     {"dsreg.device-auth-failed", "dsreg.prt-missing", "dsreg.prt-acquire-failed"},
-     ["reconnect-work-account", "unlink-relink-onedrive"]),
+     {"dsreg.device-auth-failed", "dsreg.prt-missing", "dsreg.prt-device-disabled"},
+     ["unlink-relink-onedrive"]),
     (["cloned-image/pc-a", "cloned-image/pc-b"], {}, "cloned-image",
      {"fleet.shared-device-id", "dsreg.device-auth-failed@pc-b"},
      ["dsregcmd-leave-join", "reconnect-work-account", "unlink-relink-onedrive"]),
@@ -39,7 +42,7 @@ CASES = [
      ["wam-signout"]),
     (["connectivity-tls"], {"error_code": "0x8004de40"}, "connectivity-tls",
      {"aad.network-errors", "net.tls12-disabled", "net.proxy-suspect"},
-     ["connectivity-checks", "dsregcmd-leave-join", "reset-onedrive"]),
+     ["connectivity-checks", "reset-onedrive"]),
     (["multiple-identities"], {"error_code": "0x8004dec5"}, "multiple-identities",
      {"identity.several-office-identities", "cred.several-office-users"},
      ["clear-office-identity", "credential-cleanup"]),
@@ -59,26 +62,51 @@ def test_scenario(scenarios, folders, options, top, finding_ids, plan):
     assert [item.method for item in result.plan] == plan
     if plan:
         guide_order = load_guide().plan_for(top, result.join_type)
-        assert [i.method for i in result.plan if i.cause == top] == guide_order
+        withheld = {w.method for w in result.withheld}
+        assert [i.method for i in result.plan if i.cause == top] == [
+            m for m in guide_order if m not in withheld]
         assert result.plan[0].why.startswith(f"{top}: ")
         assert f"[{result.causes[0].finding_ids[0]}]" in result.plan[0].why
 
 
-@pytest.mark.parametrize("folder", ["hybrid-joined", "device-registration", "password-change"])
-def test_method_2_is_never_disconnect_on_hybrid(scenarios, folder):
-    result = diagnose([load(scenarios / folder)], password_changed_at=CHANGED)
+def test_method_2_is_never_disconnect_on_hybrid(scenarios):
+    result = diagnose([load(scenarios / "device-registration")])
     assert result.join_type == "hybrid-joined"
     item = next(i for i in result.plan if i.method == "reconnect-work-account")
     assert item.variant == "hybrid-debug-leave"
     assert item.context == "elevated"
     assert not any("disconnect" in step.casefold() for step in item.steps)
     assert "dsregcmd /debug /leave" in item.note
+    assert item.destructive and "dsreg.device-joined" in item.justified_by
+
+
+@pytest.mark.parametrize("folder", ["hybrid-joined", "password-change"])
+def test_method_2_is_withheld_without_a_broken_registration(scenarios, folder):
+    result = diagnose([load(scenarios / folder)], password_changed_at=CHANGED)
+    assert "reconnect-work-account" not in {i.method for i in result.plan}
+    withheld = next(w for w in result.withheld if w.method == "reconnect-work-account")
+    assert "dsreg.device-auth-failed" in withheld.needs
 
 
 def test_method_2_needs_a_local_admin_on_entra_joined(scenarios):
-    result = diagnose([load(scenarios / "entra-joined")])
+    """Synthetic: the entra-joined scenario with its PRT refused because the device object is
+    gone (AADSTS700003) instead of disabled (AADSTS135011)."""
+    folder = scenarios / "entra-joined"
+    files = {p.name: p.read_bytes() for p in folder.iterdir() if p.name != "README.md"}
+    files["dsregcmd_status.txt"] = files["dsregcmd_status.txt"].replace(
+        b"AADSTS135011: Device used during the authentication is disabled.",
+        b"AADSTS700003: Device object was not found in the tenant directory.")
+    result = diagnose([from_files(files, "entra-joined")])
     item = next(i for i in result.plan if i.method == "reconnect-work-account")
     assert (item.context, item.variant) == ("local-admin", "joined-local-admin")
+    assert item.justified_by[0] == "dsreg.device-joined"
+    assert {"dsreg.device-auth-failed", "dsreg.prt-device-refused"} <= set(item.justified_by)
+
+
+def test_a_disabled_device_goes_to_the_administrator(scenarios):
+    result = diagnose([load(scenarios / "entra-joined")])
+    assert result.escalation and "re-enable" in result.escalation
+    assert {w.method for w in result.withheld} == {"reconnect-work-account"}
 
 
 def test_recurring_case_escalates_to_the_tenant(scenarios):

@@ -39,7 +39,8 @@ def diagnose_command(
 ) -> None:
     """Diagnose the 0x8004de40 family from captures: causes, cited findings and the plan.
 
-    Exit 0 when healthy, 1 when a problem is found, 2 on bad input.
+    Exit 0 when healthy, 1 when a problem is found, 4 when there is not enough evidence (the
+    captures to ask the user for are listed), 2 on bad input.
     """
     changed = parse_time(password_changed_at) if password_changed_at else None
     from odfix.diagnosis import diagnose
@@ -56,7 +57,9 @@ def diagnose_command(
         from odfix.output import console
 
         render(result, console)
-    raise typer.Exit(ExitCode.OK if result.healthy else ExitCode.PROBLEM)
+    codes = {"healthy": ExitCode.OK, "problem": ExitCode.PROBLEM,
+             "not-enough-evidence": ExitCode.NEEDS_USER}
+    raise typer.Exit(codes[result.outcome])
 
 
 def register(app: typer.Typer) -> None:

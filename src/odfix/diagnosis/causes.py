@@ -5,11 +5,13 @@
 * The OneDrive error code from the ticket adds ``CODE_PRIOR`` the same way to the causes it points
   at (``code_causes``), but only to causes that already have evidence: a code alone never names a
   cause.
-* Causes scoring at least ``REPORT_THRESHOLD`` are reported, best first; ties go to the code's
-  order, then to ``CAUSE_ORDER``. With none, the verdict is ``healthy``.
+* Causes scoring at least ``REPORT_THRESHOLD`` are reported with their confidence: the score
+  discounted for the sources that were missing (``coverage.discount``), best first; ties go to
+  the code's order, then to ``CAUSE_ORDER``. With none, the verdict is ``healthy`` (or, when the
+  evidence cannot show that, not enough evidence).
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from odfix.diagnosis.models import Cause, CauseId, Finding
 
@@ -90,8 +92,10 @@ def evidence_score(weights: Sequence[float]) -> float:
     return 1.0 - remaining
 
 
-def rank(findings: Sequence[Finding], favoured: Sequence[CauseId] = ()) -> list[Cause]:
-    """Causes with at least ``REPORT_THRESHOLD`` confidence, best first (never ``healthy``)."""
+def rank(findings: Sequence[Finding], favoured: Sequence[CauseId] = (),
+         discount: Callable[[CauseId, float], float] | None = None) -> list[Cause]:
+    """Causes whose score reaches ``REPORT_THRESHOLD``, best first (never ``healthy``); the
+    confidence is ``discount(cause, score)`` when given, else the score."""
     causes: list[Cause] = []
     for cause in CAUSE_ORDER:
         backing = [f for f in findings if f.weights.get(cause, 0.0) > 0.0]
@@ -102,8 +106,9 @@ def rank(findings: Sequence[Finding], favoured: Sequence[CauseId] = ()) -> list[
             score = evidence_score([score, CODE_PRIOR])
         if score >= REPORT_THRESHOLD:
             backing.sort(key=lambda f: -f.weights[cause])
+            confidence = discount(cause, score) if discount else score
             causes.append(Cause(
-                id=cause, confidence=round(score, 3), summary=SUMMARIES[cause],
+                id=cause, confidence=round(confidence, 3), summary=SUMMARIES[cause],
                 finding_ids=[f.id for f in backing],
             ))
 
@@ -115,10 +120,15 @@ def rank(findings: Sequence[Finding], favoured: Sequence[CauseId] = ()) -> list[
 
 
 def healthy(findings: Sequence[Finding], coverage: float, sources: Sequence[str],
-            code: str | None) -> Cause:
-    """The ``healthy`` verdict: confidence grows with how many sources were there to look at."""
+            code: str | None, enough: bool = True) -> Cause:
+    """The ``healthy`` verdict: confidence grows with how many sources were there to look at.
+
+    Not ``enough`` evidence (no user-scoped dsregcmd fields that describe the user) says so."""
     looked = ", ".join(sources) or "no recognised capture"
     summary = f"No sign of the 0x8004de40 family in what was captured ({looked})."
+    if not enough:
+        summary = (f"Nothing found in what was captured ({looked}), but that is not enough to "
+                   "call the PC healthy: see the captures to ask for.")
     if code:
         summary += (f" The ticket's {code} is not explained by this evidence: capture again while "
                     "the error is showing.")

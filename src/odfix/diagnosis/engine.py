@@ -4,9 +4,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from odfix.diagnosis import causes as ranking
-from odfix.diagnosis import fleet, plan
-from odfix.diagnosis.models import Diagnosis, Finding, JoinType, PcResult
+from odfix.diagnosis import coverage, fleet, plan
+from odfix.diagnosis.models import Cause, CauseId, Diagnosis, Finding, JoinType, PcResult
 from odfix.diagnosis.rules import aad_events, credentials, dsregcmd, identities, network
+from odfix.diagnosis.rules import session as sessions
 from odfix.diagnosis.rules.context import RuleContext
 from odfix.errors import BadInput
 from odfix.evidence.bundle import Bundle
@@ -16,8 +17,7 @@ from odfix.guide.codes import load_catalog
 from odfix.guide.load import load_guide
 
 SEVERITY_ORDER = ("error", "warning", "info")
-SOURCES = ("dsregcmd", "aad_events", "network", "identities")
-"""What a full look needs; the healthy verdict's confidence grows with how many were there."""
+VERDICTS = {"problem": "Problem found", "not-enough-evidence": "Not enough evidence"}
 
 
 def diagnose(bundles: Sequence[Bundle], *, error_code: str | None = None,
@@ -29,43 +29,56 @@ def diagnose(bundles: Sequence[Bundle], *, error_code: str | None = None,
     per_pc: dict[str, list[Finding]] = {}
     statuses: list[tuple[str, DsregStatus]] = []
     pcs: list[PcResult] = []
-    looked: set[str] = set()
+    looked: list[coverage.Looked] = []
     bundles = _unique_names(bundles)
     for bundle in bundles:
         _require_evidence(bundle)
         context = RuleContext(catalog=catalog, now=captured_at(bundle),
                               password_changed_at=password_changed_at)
         found, sources = _pc_findings(bundle, context)
-        looked.update(sources)
         per_pc[bundle.name] = found
         status = bundle.evidence.dsregcmd
         if status is not None:
             statuses.append((bundle.name, status))
-        pcs.append(_pc_result(bundle, context, sources))
+        pc = _pc_result(bundle, context, sources)
+        pcs.append(pc)
+        looked.append(coverage.looked(pc.name, sources, status, pc.session, pc.join_type))
     shared = fleet.shared_device_ids(statuses, per_pc)
     findings = _label(per_pc) if len(bundles) > 1 else [f for fs in per_pc.values() for f in fs]
     findings = sorted(shared + findings, key=lambda f: SEVERITY_ORDER.index(f.severity))
-    ranked = ranking.rank(findings, favoured)
+
+    def discount(cause: CauseId, score: float) -> float:
+        return coverage.discount(score, looked, cause)
+
+    scores = {c.id: c.confidence for c in ranking.rank(findings, favoured)}
+    ranked = ranking.rank(findings, favoured, discount)
     join_type = _join_type(pcs)
-    if ranked:
-        items, escalation = plan.build(ranked, findings, join_type, load_guide())
-        top = ranked[0]
-        verdict = f"Problem found: {top.id} (confidence {top.confidence:.2f})"
-    else:
-        coverage = len(looked & set(SOURCES)) / len(SOURCES)
-        sources_seen = sorted(looked)
-        ranked = [ranking.healthy(findings, coverage, sources_seen,
-                                  entry.code if entry else None)]
-        items, escalation = [], None
-        verdict = (f"Healthy: no sign of the 0x8004de40 family on "
-                   f"{len(bundles)} PC{'s' if len(bundles) != 1 else ''}")
+    items, withheld, escalation = plan.build(ranked, findings, join_type, load_guide(), scores)
+    outcome = coverage.outcome(looked, ranked, items)
+    if not ranked:
+        ranked = [ranking.healthy(
+            findings, coverage.score(looked, coverage.CAUSE_GROUPS["healthy"]),
+            sorted({g for pc in looked for g in pc.groups}), entry.code if entry else None,
+            enough=outcome == "healthy")]
+    groups = coverage.relevant(ranked)
     return Diagnosis(
         join_type=join_type, causes=ranked, findings=findings, plan=items,
-        healthy=ranked[0].id == "healthy", verdict=verdict,
+        healthy=outcome == "healthy", verdict=_verdict(outcome, ranked, len(bundles)),
         error_code=entry.code if entry else None,
         error_code_meaning=entry.meaning if entry else None,
-        escalation=escalation, pcs=pcs,
+        escalation=escalation, pcs=pcs, outcome=outcome, withheld=withheld,
+        ask_for=coverage.ask_for(looked, groups), coverage=coverage.summary(looked, groups),
     )
+
+
+def _verdict(outcome: str, ranked: Sequence[Cause], count: int) -> str:
+    top = ranked[0]
+    if top.id != "healthy":
+        return f"{VERDICTS[outcome]}: {top.id} (confidence {top.confidence:.2f})"
+    if outcome == "healthy":
+        return (f"Healthy: no sign of the 0x8004de40 family on "
+                f"{count} PC{'s' if count != 1 else ''}")
+    return "Not enough evidence: nothing found, but the captures cannot show the PC is healthy"
 
 
 def _unique_names(bundles: Sequence[Bundle]) -> list[Bundle]:
@@ -153,16 +166,29 @@ def _user(bundle: Bundle) -> str | None:
 def _pc_result(bundle: Bundle, context: RuleContext, sources: list[str]) -> PcResult:
     status = bundle.evidence.dsregcmd
     host = bundle.manifest.host_name if bundle.manifest is not None else None
+    session = sessions.read(status) if status is not None else None
     return PcResult(
         name=bundle.name,
         host_name=host or (status.device_name if status else None),
-        join_type=status.join_type if status else "unknown",
+        join_type=_pc_join_type(status, session),
         device_id=status.device_id if status else None,
         user=_user(bundle),
         captured_at=context.now.isoformat() if context.now else None,
         sources=sources,
         problems=list(bundle.problems),
+        session=session.kind if session else "unknown",
     )
+
+
+def _pc_join_type(status: DsregStatus | None, session: sessions.Session | None) -> JoinType:
+    """The join type; a SYSTEM capture cannot tell an Entra registered PC (WorkplaceJoined is
+    the user's) from one with no registration, so those read as unknown."""
+    if status is None:
+        return "unknown"
+    if session is not None and session.kind == "system" and \
+            status.join_type in ("entra-registered", "none"):
+        return "unknown"
+    return status.join_type
 
 
 def _join_type(pcs: Sequence[PcResult]) -> JoinType:

@@ -8,7 +8,8 @@ from odfix.evidence.common import Citation
 from odfix.evidence.dsregcmd import DsregStatus
 
 DEVICE_FINDINGS = ("dsreg.device-auth-failed", "dsreg.prt-missing", "dsreg.prt-acquire-failed",
-                   "dsreg.prt-refresh-failed", "dsreg.registration-failed",
+                   "dsreg.prt-refresh-failed", "dsreg.prt-device-refused",
+                   "dsreg.prt-device-disabled", "dsreg.registration-failed",
                    "dsreg.recovery-pending", "dsreg.key-sign-failed")
 """Registration trouble on a clone's copies is what the cloned registration leads to."""
 

@@ -18,8 +18,12 @@ CauseId = Literal[
     "healthy",
 ]
 StepContext = Literal["user", "elevated", "local-admin", "ui"]
-__all__ = ["CAUSE_IDS", "Cause", "CauseId", "Diagnosis", "Finding", "JoinType", "PcResult",
-           "PlanItem", "Severity", "StepContext"]
+Outcome = Literal["problem", "healthy", "not-enough-evidence"]
+SessionKind = Literal["user", "system", "local-account", "unknown"]
+"""Who ran ``dsregcmd /status``: the user-scoped sections describe that account."""
+__all__ = ["CAUSE_IDS", "CaptureRequest", "Cause", "CauseId", "Coverage", "Diagnosis", "Finding",
+           "JoinType", "Outcome", "PcResult", "PlanItem", "SessionKind", "Severity",
+           "StepContext", "Withheld"]
 
 CAUSE_IDS: tuple[CauseId, ...] = get_args(CauseId)
 
@@ -62,6 +66,39 @@ class PlanItem(BaseModel):
     variant: str | None = None
     note: str = ""
     steps: list[str] = Field(default_factory=list)
+    destructive: bool = False
+    """Unjoins, unregisters or removes a work account (``guide.Method.destructive``)."""
+    justified_by: list[str] = Field(default_factory=list)
+    """For a destructive method: the findings that show the registration exists and is broken."""
+
+
+class Withheld(BaseModel):
+    """A destructive method the guide's plan names but the evidence does not justify."""
+
+    method: str
+    cause: CauseId
+    why: str
+    needs: str
+    """What evidence would justify it."""
+
+
+class CaptureRequest(BaseModel):
+    """A capture to ask the user for next: the file, the command that produces it, and why."""
+
+    file: str
+    command: str
+    why: str
+    pc: str | None = None
+
+
+class Coverage(BaseModel):
+    """How complete the evidence is: the source groups seen and missing, and whether the
+    user-scoped dsregcmd fields (PRT, WamDefaultSet, work accounts) describe the user."""
+
+    sources: list[str] = Field(default_factory=list)
+    missing: list[str] = Field(default_factory=list)
+    user_scoped: Literal["trusted", "not-the-user", "not-captured"] = "not-captured"
+    score: float = Field(ge=0.0, le=1.0, default=0.0)
 
 
 class PcResult(BaseModel):
@@ -76,6 +113,7 @@ class PcResult(BaseModel):
     captured_at: str | None = None
     sources: list[str] = Field(default_factory=list)
     problems: list[str] = Field(default_factory=list)
+    session: SessionKind = "unknown"
 
 
 class Diagnosis(BaseModel):
@@ -91,3 +129,7 @@ class Diagnosis(BaseModel):
     error_code_meaning: str | None = None
     escalation: str | None = None
     pcs: list[PcResult] = Field(default_factory=list)
+    outcome: Outcome = "problem"
+    ask_for: list[CaptureRequest] = Field(default_factory=list)
+    withheld: list[Withheld] = Field(default_factory=list)
+    coverage: Coverage = Field(default_factory=Coverage)

@@ -1,33 +1,83 @@
 """The plan: the guide's methods for the top cause(s) on this join type, in the guide's order.
 
-The top cause always gets its plan; another cause joins when its confidence reaches
+The top cause always gets its plan; another cause joins when its evidence score reaches
 ``PLAN_THRESHOLD`` (its methods follow, without repeating a method already planned). Each item's
 ``why`` names the finding that led to the cause; ``note`` carries the guide's join-type variant
 (e.g. ``dsregcmd /debug /leave`` instead of Disconnect on a hybrid joined PC) and its gate.
+
+A destructive method is planned only when ``proof.justify`` names the findings that justify it
+(``justified_by``); otherwise it is listed as withheld, with what would justify it. This holds
+whatever order the guide gives its methods in.
 """
 
 from collections.abc import Sequence
 
-from odfix.diagnosis.models import Cause, Finding, JoinType, PlanItem, StepContext
+from odfix.diagnosis import proof
+from odfix.diagnosis.models import (
+    Cause,
+    CauseId,
+    Finding,
+    JoinType,
+    PlanItem,
+    StepContext,
+    Withheld,
+)
 from odfix.guide.model import Guide
 
 PLAN_THRESHOLD = 0.5
 
+FINDING_ESCALATIONS: dict[str, str] = {
+    "dsreg.hybrid-join-not-configured": (
+        "To the directory administrator (Active Directory / Entra Connect): hybrid join is not "
+        "configured for this forest, the PC finds no service connection point (SCP, error "
+        "0x801c001d). Configure Microsoft Entra hybrid join (Entra Connect device options, or a "
+        "client-side SCP by Group Policy) or confirm that this PC is not meant to be hybrid "
+        "joined; there is no work account or device registration on the PC to remove."
+    ),
+    "dsreg.registration-failed": (
+        "To the directory administrator: the PC's hybrid join does not complete (see the failed "
+        "pre-join test and error code); check the device's synchronisation scope in Entra "
+        "Connect and the PC's line of sight to the device registration service."
+    ),
+    "dsreg.prt-device-disabled": (
+        "To the Entra administrator: the device object is disabled; re-enable it (on a hybrid "
+        "joined PC, in on-premises Active Directory). Unjoining the PC does not fix this."
+    ),
+    "aad.device-disabled": (
+        "To the Entra administrator: the device object is disabled; re-enable it (on a hybrid "
+        "joined PC, in on-premises Active Directory). Unjoining the PC does not fix this."
+    ),
+}
+"""Findings whose remedy is not on the PC: who to hand over to."""
+
 
 def build(causes: Sequence[Cause], findings: Sequence[Finding], join_type: JoinType,
-          guide: Guide) -> tuple[list[PlanItem], str | None]:
-    """Plan items and the escalation text of the top cause (None when it has none)."""
+          guide: Guide, scores: dict[CauseId, float] | None = None,
+          ) -> tuple[list[PlanItem], list[Withheld], str | None]:
+    """Plan items, the destructive methods withheld for want of proof, and the escalation.
+
+    ``scores`` are the causes' evidence scores (before the discount for missing sources); the
+    reported confidence stands in for a cause without one.
+    """
     by_id = {f.id: f for f in findings}
-    chosen = [c for i, c in enumerate(causes)
-              if c.id != "healthy" and (i == 0 or c.confidence >= PLAN_THRESHOLD)]
+    chosen = [c for i, c in enumerate(causes) if c.id != "healthy" and (
+        i == 0 or (scores or {}).get(c.id, c.confidence) >= PLAN_THRESHOLD)]
     items: list[PlanItem] = []
-    escalation: str | None = None
+    withheld: list[Withheld] = []
+    guide_escalation = ""
     for cause in chosen:
         resolved = guide.resolve(cause.id, join_type)
         lead = by_id.get(cause.finding_ids[0]) if cause.finding_ids else None
         because = f"{lead.title} [{lead.id}]" if lead else cause.summary
         for method in resolved.methods:
-            if any(item.method == method.id for item in items):
+            if method.id in {m.method for m in items} | {m.method for m in withheld}:
+                continue
+            destructive = guide.method(method.id).destructive
+            justified = proof.justify(method.id, join_type, findings) if destructive else []
+            if justified is None:
+                withheld.append(Withheld(
+                    method=method.id, cause=cause.id, needs=proof.needs(method.id, join_type),
+                    why=_withheld_why(method.id, join_type)))
                 continue
             variant = guide.method(method.id).variant_for(join_type)
             note = f"{variant.title}: {variant.why}" if variant else ""
@@ -36,7 +86,21 @@ def build(causes: Sequence[Cause], findings: Sequence[Finding], join_type: JoinT
             context: StepContext = method.context.value  # type: ignore[assignment]
             items.append(PlanItem(method=method.id, why=f"{cause.id}: {because}",
                                   context=context, cause=cause.id, variant=method.variant,
-                                  note=note.strip(), steps=[s.title for s in method.steps]))
-        if escalation is None and resolved.escalations:
-            escalation = " ".join(f"To {e.to}: {e.when}" for e in resolved.escalations)
-    return items, escalation
+                                  note=note.strip(), steps=[s.title for s in method.steps],
+                                  destructive=destructive, justified_by=justified))
+        if not guide_escalation and resolved.escalations:
+            guide_escalation = " ".join(f"To {e.to}: {e.when}" for e in resolved.escalations)
+    seen = {proof.base_id(f) for f in findings if f.severity != "info"}
+    found = [text for finding_id, text in FINDING_ESCALATIONS.items() if finding_id in seen]
+    escalation = " ".join(t for t in [*found, guide_escalation] if t)
+    return items, withheld, escalation or None
+
+
+def _withheld_why(method: str, join_type: JoinType) -> str:
+    if join_type == "unknown":
+        return (f"{method} unjoins or removes a registration, and the join type is unknown: "
+                "odfix plans no Disconnect, unjoin or leave without it")
+    if proof.rule_for(method, join_type) is None:
+        return f"{method} has nothing to act on on a {join_type} PC"
+    return (f"{method} unjoins or removes a registration, and the evidence does not show that "
+            "the registration is what is broken")

@@ -1,19 +1,22 @@
 """Human output of a diagnosis: verdict, causes, findings with their quoted lines, plan."""
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from odfix.diagnosis.models import Diagnosis, Finding
+from odfix.output import escape
 
 QUOTE_CHARS = 110
 """Quoted lines are cut here on screen (one wevtutil event is one long line); JSON keeps them."""
 _MARK = {"error": "[red]✖[/red]", "warning": "[yellow]▲[/yellow]", "info": "[blue]·[/blue]"}
+_COLOUR = {"healthy": "green", "problem": "red", "not-enough-evidence": "yellow"}
+_USER_SCOPED = {"trusted": "describe the user", "not-the-user": "describe the machine account "
+                "(captured as SYSTEM)", "not-captured": "not captured"}
 
 
 def render(diagnosis: Diagnosis, console: Console) -> None:
     """Print the diagnosis for a technician."""
-    colour = "green" if diagnosis.healthy else "red"
+    colour = _COLOUR[diagnosis.outcome]
     console.print(f"[bold {colour}]{escape(diagnosis.verdict)}[/bold {colour}]")
     if diagnosis.error_code:
         meaning = f" — {diagnosis.error_code_meaning}" if diagnosis.error_code_meaning else ""
@@ -38,11 +41,35 @@ def render(diagnosis: Diagnosis, console: Console) -> None:
                           f"— {escape(item.why)}")
             if item.note:
                 console.print(f"    {escape(item.note)}")
+            if item.justified_by:
+                console.print(f"    justified by: {escape(', '.join(item.justified_by))}")
             if item.steps:
                 console.print(f"    [dim]steps: {escape(' → '.join(item.steps))}[/dim]")
+    if diagnosis.withheld:
+        console.print()
+        console.print("[bold]Withheld[/bold] (unjoins or removes a registration; the evidence "
+                      "does not justify it)")
+        for withheld in diagnosis.withheld:
+            console.print(f" - [bold]{withheld.method}[/bold]: {escape(withheld.why)}")
+            console.print(f"    [dim]needs: {escape(withheld.needs)}[/dim]")
     if diagnosis.escalation:
         console.print()
         console.print(f"[bold]Escalate:[/bold] {escape(diagnosis.escalation)}")
+    _evidence(diagnosis, console)
+
+
+def _evidence(diagnosis: Diagnosis, console: Console) -> None:
+    coverage = diagnosis.coverage
+    console.print()
+    console.print(f"[bold]Evidence[/bold]: {escape(', '.join(coverage.sources) or 'none')}; "
+                  f"user-scoped dsregcmd fields {_USER_SCOPED[coverage.user_scoped]}")
+    if not diagnosis.ask_for:
+        return
+    console.print("[bold]Ask the user for[/bold] (in their own Command Prompt, then zip and send):")
+    for ask in diagnosis.ask_for:
+        pc = f"{ask.pc}: " if ask.pc else ""
+        console.print(f" - {escape(pc + ask.file)}: {escape(ask.why)}")
+        console.print(f"    [dim]{escape(ask.command)}[/dim]", soft_wrap=True)
 
 
 def _pcs(diagnosis: Diagnosis, console: Console) -> None:

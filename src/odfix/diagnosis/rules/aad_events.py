@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from odfix.diagnosis import cadence
 from odfix.diagnosis.models import CauseId, Finding, Severity
+from odfix.diagnosis.proof import DEVICE_DISABLED_AADSTS, DEVICE_GONE_AADSTS
 from odfix.diagnosis.rules.context import RuleContext
 from odfix.evidence.aad_events import AadEvent, AadEventLog
 
@@ -42,6 +43,19 @@ _GROUPS: dict[str, _Group] = {
 }
 
 
+_DEVICE_STATE: dict[str, tuple[frozenset[int], _Group]] = {
+    "gone": (DEVICE_GONE_AADSTS, _Group(
+        "aad.device-object-missing", "error",
+        "Entra ID refused the device: its object was deleted or not found",
+        "device-registration", 0.85, 0.9)),
+    "disabled": (DEVICE_DISABLED_AADSTS, _Group(
+        "aad.device-disabled", "error",
+        "Entra ID refused the device: its object is disabled (an administrator re-enables it)",
+        "device-registration", 0.8, 0.85)),
+}
+"""Device refusals that say what happened to the device object, apart from the other
+``device`` codes (Conditional Access wanting a compliant or joined device)."""
+
 KNOWN = frozenset(_GROUPS) | frozenset(RECURRING)
 
 
@@ -54,12 +68,13 @@ def findings(log: AadEventLog, context: RuleContext) -> list[Finding]:
             continue
         categories = context.classify(event.codes, event.aadsts)
         for category in categories:
-            by_category.setdefault(category, []).append(event)
+            by_category.setdefault(_device_state(category, event), []).append(event)
         if event.level in ("error", "critical") and not any(c in KNOWN for c in categories):
             other.append(event)
+    groups = {**_GROUPS, **{key: group for key, (_, group) in _DEVICE_STATE.items()}}
     found = [
-        _group_finding(_GROUPS[category], events, context)
-        for category, events in by_category.items() if category in _GROUPS
+        _group_finding(groups[category], events, context)
+        for category, events in by_category.items() if category in groups
     ]
     if other:
         found.append(Finding(
@@ -73,6 +88,16 @@ def findings(log: AadEventLog, context: RuleContext) -> list[Finding]:
         found.append(_interaction(list({id(e): e for e in prompts}.values()),
                                   "sign-in-frequency" in by_category))
     return found
+
+
+def _device_state(category: str, event: AadEvent) -> str:
+    """``gone`` or ``disabled`` for a device refusal whose AADSTS code says so; else the
+    category itself."""
+    if category == "device":
+        for key, (codes, _) in _DEVICE_STATE.items():
+            if codes.intersection(event.aadsts):
+                return key
+    return category
 
 
 def _cited(events: list[AadEvent]) -> list[AadEvent]:

@@ -1,6 +1,12 @@
-"""Device trust from ``dsregcmd /status``: registration, PRT health, WAM, dual state."""
+"""Device trust from ``dsregcmd /status``: registration, PRT health, WAM, dual state.
+
+Fields of User State and SSO State are user-scoped: captured as SYSTEM they describe the machine
+account and are not weighed; in a local account's session no PRT is expected (``session``).
+"""
 
 from odfix.diagnosis.models import Finding
+from odfix.diagnosis.proof import DEVICE_DISABLED_AADSTS, DEVICE_GONE_AADSTS
+from odfix.diagnosis.rules import session as sessions
 from odfix.diagnosis.rules.context import RuleContext
 from odfix.evidence.common import Citation
 from odfix.evidence.dsregcmd import DsregStatus, PrtDiagnostics
@@ -14,17 +20,46 @@ PRT_DIAGNOSTIC_KEYS = frozenset({
     "credential type", "http status", "server error code", "server error description",
 })
 """The lines of a PRT failure block worth quoting (the rest are ids and URLs)."""
+USER_SCOPED = frozenset({
+    "dsreg.prt-missing", "dsreg.prt-stale", "dsreg.prt-expired", "dsreg.prt-before-password-change",
+    "dsreg.prt-acquire-failed", "dsreg.prt-refresh-failed", "dsreg.prt-device-refused",
+    "dsreg.prt-device-disabled", "dsreg.wam-default-not-set", "dsreg.dual-state",
+    "dsreg.work-account",
+})
+"""Findings from User State / SSO State: the session's account, not necessarily the user."""
+NO_PRT_EXPECTED = frozenset({"dsreg.prt-missing", "dsreg.wam-default-not-set"})
+"""Findings that are expected, not faults, in a local account's session."""
+HYBRID_NOT_CONFIGURED = "0x801C001D"
+"""DSREG_AUTOJOIN_ADCONFIG_READ_FAILED: no service connection point (SCP) could be read."""
 
 
 def findings(status: DsregStatus, context: RuleContext) -> list[Finding]:
-    """Every dsregcmd finding, the join type first."""
+    """Every dsregcmd finding, the join type first, each read for the capture's session."""
+    session = sessions.read(status)
     found = [_join(status)]
-    for rule in (_device_id_missing, _device_auth, _certificate, _prt_missing, _prt_stale,
-                 _prt_expired, _prt_before_change, _recovery, _key_sign, _wam_default,
-                 _dual_state, _registration):
+    for rule in (_registered, _device_id_missing, _device_auth, _certificate, _prt_missing,
+                 _prt_stale, _prt_expired, _prt_before_change, _recovery, _key_sign,
+                 _wam_default, _dual_state, _registration):
         found.extend(rule(status, context))
     found.extend(_prt_diagnostics(d, context) for d in status.prt.diagnostics)
-    return found
+    note = sessions.finding(session)
+    read = [f for f in (_in_session(f, session) for f in found) if f is not None]
+    return [read[0], *([note] if note else []), *read[1:]]
+
+
+def _in_session(finding: Finding, session: sessions.Session) -> Finding | None:
+    """``finding`` as the capture's session lets it count: user-scoped findings of a SYSTEM
+    capture and expected absences in a local account's session carry no weight."""
+    if session.kind == "system" and finding.id == "dsreg.work-account":
+        return None  # SYSTEM's own (absent) work accounts say nothing about the user's
+    if session.kind == "system" and finding.id in USER_SCOPED:
+        why = "captured as SYSTEM, this describes the machine account"
+    elif session.kind == "local-account" and finding.id in NO_PRT_EXPECTED:
+        why = "expected in a local account's session"
+    else:
+        return finding
+    return finding.model_copy(update={"severity": "info", "weights": {},
+                                      "title": f"{finding.title} (not weighed: {why})"})
 
 
 def _cite(status: DsregStatus, *keys: tuple[str, str]) -> list[Citation]:
@@ -41,8 +76,40 @@ def _join(status: DsregStatus) -> Finding:
                    title=f"Join type: {status.join_type}", evidence=status.join_evidence)
 
 
+def _registered(status: DsregStatus, _: RuleContext) -> list[Finding]:
+    """What registration exists: the device join, or a work account (Entra registered)."""
+    found = []
+    if status.join_type in JOINED:
+        device = f" as device {status.device_id}" if status.device_id else ""
+        found.append(Finding(
+            id="dsreg.device-joined", severity="info", source=SOURCE,
+            title=f"The PC is {status.join_type}{device}: a device registration exists",
+            evidence=status.join_evidence + _cite(status, ("Device Details", "DeviceId")),
+        ))
+    accounts = status.work_accounts
+    if status.health.workplace_joined or accounts:
+        tenants = sorted({a.workplace_tenant_name or a.workplace_tenant_id or "?"
+                          for a in accounts})
+        where = f" ({', '.join(tenants)})" if tenants else ""
+        found.append(Finding(
+            id="dsreg.work-account", severity="info", source=SOURCE,
+            title=f"A work account is registered with Entra ID{where}",
+            evidence=_cite(status, ("User State", "WorkplaceJoined"))
+            + [c for a in accounts for c in a.evidence[:1]],
+        ))
+    return found
+
+
 def _device_id_missing(status: DsregStatus, _: RuleContext) -> list[Finding]:
-    if status.join_type not in JOINED or status.device_id:
+    """A joined PC whose Device Details shows no DeviceId. A paste that left the field (or the
+    section) out is missing evidence, not a broken device: nothing is said when Entra ID still
+    accepts the device (DeviceAuthStatus SUCCESS) or the user holds a PRT."""
+    details = status.section("Device Details")
+    if status.join_type not in JOINED or status.device_id or details is None \
+            or not details.fields:
+        return []
+    auth = (status.health.device_auth_status or "").upper()
+    if auth.startswith("SUCCESS") or status.prt.azure_ad_prt:
         return []
     return [Finding(
         id="dsreg.device-id-missing", severity="error", source=SOURCE,
@@ -52,9 +119,20 @@ def _device_id_missing(status: DsregStatus, _: RuleContext) -> list[Finding]:
 
 
 def _device_auth(status: DsregStatus, _: RuleContext) -> list[Finding]:
+    """``FAILED. Device is either disabled or deleted`` is Entra ID's answer; any other failure
+    (``FAILED. ERROR``, ``FAILED. Error: 0xd000023c``) means the test could not run, which needs
+    network to Entra ID, and proves nothing about the device object."""
     value = status.health.device_auth_status
     if value is None or value.upper().startswith("SUCCESS"):
         return []
+    if "disabled or deleted" not in value.casefold():
+        return [Finding(
+            id="dsreg.device-auth-unverified", severity="warning", source=SOURCE,
+            title=(f"DeviceAuthStatus is {value}: the check could not reach Entra ID "
+                   "(network or proxy for the system context), so the device state is unknown"),
+            evidence=_cite(status, ("Device Details", "DeviceAuthStatus")),
+            weights={"connectivity-tls": 0.4, "device-registration": 0.3},
+        )]
     return [Finding(
         id="dsreg.device-auth-failed", severity="error", source=SOURCE,
         title=f"DeviceAuthStatus is {value}: the device object is disabled, deleted or unreachable",
@@ -150,8 +228,8 @@ def _recovery(status: DsregStatus, _: RuleContext) -> list[Finding]:
 
 def _key_sign(status: DsregStatus, _: RuleContext) -> list[Finding]:
     value = status.health.key_sign_test
-    if value is None or value.upper().startswith("PASSED"):
-        return []
+    if value is None or not value.upper().startswith("FAIL"):
+        return []  # PASSED, or not tested (the test needs an elevated prompt)
     return [Finding(
         id="dsreg.key-sign-failed", severity="error", source=SOURCE,
         title=f"KeySignTest is {value}: the device key cannot sign",
@@ -161,7 +239,9 @@ def _key_sign(status: DsregStatus, _: RuleContext) -> list[Finding]:
 
 
 def _wam_default(status: DsregStatus, _: RuleContext) -> list[Finding]:
-    if status.health.wam_default_set is not False:
+    """On a joined PC the user's Entra account is Windows' default work account; on a registered
+    or unjoined PC the default is the Windows sign-in account, so NO says nothing there."""
+    if status.health.wam_default_set is not False or status.join_type not in JOINED:
         return []
     return [Finding(
         id="dsreg.wam-default-not-set", severity="warning", source=SOURCE,
@@ -184,6 +264,8 @@ def _dual_state(status: DsregStatus, _: RuleContext) -> list[Finding]:
 
 
 def _prt_diagnostics(diag: PrtDiagnostics, context: RuleContext) -> Finding:
+    """A failed PRT attempt; refused because the device object is gone or disabled, it says so
+    in its id (``dsreg.prt-device-refused``, ``dsreg.prt-device-disabled``)."""
     aadsts = [diag.aadsts] if diag.aadsts is not None else []
     weights = context.weights(context.classify(diag.codes, aadsts))
     weights["device-registration"] = max(weights.get("device-registration", 0.0), 0.5)
@@ -191,17 +273,33 @@ def _prt_diagnostics(diag: PrtDiagnostics, context: RuleContext) -> Finding:
               or "no detail")
     key_lines = [c for c in diag.evidence
                  if c.text.split(":", 1)[0].strip().casefold() in PRT_DIAGNOSTIC_KEYS]
+    kind = f"{diag.kind}-failed"
+    if diag.aadsts in DEVICE_GONE_AADSTS:
+        kind, weights["device-registration"] = "device-refused", 0.85
+    elif diag.aadsts in DEVICE_DISABLED_AADSTS:
+        kind = "device-disabled"
     return Finding(
-        id=f"dsreg.prt-{diag.kind}-failed", severity="error", source=SOURCE,
+        id=f"dsreg.prt-{kind}", severity="error", source=SOURCE,
         title=f"The last PRT {diag.kind} attempt failed: {detail}",
         evidence=key_lines or diag.evidence, weights=weights,
     )
 
 
 def _registration(status: DsregStatus, context: RuleContext) -> list[Finding]:
+    """Pre-join diagnostics (shown on a domain-joined PC that is not hybrid joined). 0x801c001d
+    in the AD configuration test means hybrid join is not configured for the forest (no SCP):
+    there is nothing on the PC to repair, the directory administrator decides."""
     diag = status.registration
     if diag is None or not (diag.failed_tests or diag.client_error_code or diag.error_phase):
         return []
+    if HYBRID_NOT_CONFIGURED.casefold() in {c.casefold() for c in diag.codes}:
+        return [Finding(
+            id="dsreg.hybrid-join-not-configured", severity="warning", source=SOURCE,
+            title=("Hybrid join is not configured for this domain: the PC finds no service "
+                   "connection point (SCP) in Active Directory (AD Configuration Test, "
+                   "0x801c001d), so it is domain joined only and has no Entra registration"),
+            evidence=diag.evidence, weights={"device-registration": 0.4},
+        )]
     aadsts = [diag.aadsts] if diag.aadsts is not None else []
     weights = context.weights(context.classify(diag.codes, aadsts))
     weights["device-registration"] = max(weights.get("device-registration", 0.0), 0.7)
