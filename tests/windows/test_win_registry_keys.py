@@ -1,14 +1,15 @@
 """Pure parts of the Windows host that need no Windows: key paths, value kinds, credential dicts."""
 
-from datetime import UTC, datetime, timedelta, timezone
+import ctypes
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from odfix.errors import BadInput, FixFailed, WrongContext
-from odfix.hosts import win_credentials, win_registry
-from odfix.hosts.base import RegValue
+from odfix.hosts import win_credentials, win_paths, win_registry
+from odfix.hosts.base import RegValue, StoredCredential
 
 segment = st.text(st.characters(blacklist_characters="\\/", blacklist_categories=("Cs",)),
                   min_size=1, max_size=12).filter(lambda s: s.strip() == s and s)
@@ -56,34 +57,52 @@ def test_dword_range_is_enforced(number: int) -> None:
             win_registry.check_value(value)
 
 
-def test_credential_metadata_drops_the_blob_and_normalises_time() -> None:
-    local = datetime(2026, 1, 2, 13, 0, tzinfo=timezone(timedelta(hours=1)))
-    cred = win_credentials.describe({
-        "TargetName": "MicrosoftOffice16_Data:orgid:user1@contoso.com", "Type": 1, "Persist": 2,
-        "UserName": "user1@contoso.com", "Comment": "", "LastWritten": local,
-        "CredentialBlob": b"secret-bytes",
-    })
+def test_credential_metadata_leaves_the_secret_behind_and_normalises_time() -> None:
+    secret = ctypes.create_string_buffer(b"secret-bytes")
+    raw = win_credentials._Credential(
+        Type=1, TargetName="MicrosoftOffice16_Data:orgid:user1@contoso.com", Comment="",
+        LastWritten=134118288000000000,  # 2026-01-02 12:00:00 UTC as a FILETIME
+        _secret_size=12, _secret=ctypes.cast(secret, ctypes.c_void_p), Persist=2,
+        UserName="user1@contoso.com")
+    cred = win_credentials.describe(raw)
     assert cred.last_written == datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
-    assert cred.comment is None
+    assert cred.comment is None and cred.persist == 2 and cred.type == 1
     assert "secret" not in cred.model_dump_json()
+    assert set(StoredCredential.model_fields) == {"target", "type", "persist", "user_name",
+                                                   "last_written", "comment"}
 
 
-class _Error(Exception):
-    def __init__(self, winerror: int) -> None:
-        super().__init__(winerror, "CredEnumerate", "message")
-        self.winerror = winerror
-
-
-@pytest.mark.parametrize(("winerror", "raised"), [(1312, WrongContext), (5, FixFailed)])
-def test_credential_errors_map_to_odfix_errors(monkeypatch: pytest.MonkeyPatch, winerror: int,
+@pytest.mark.parametrize(("code", "raised"), [(1312, WrongContext), (5, FixFailed)])
+def test_credential_errors_map_to_odfix_errors(monkeypatch: pytest.MonkeyPatch, code: int,
                                                raised: type[Exception]) -> None:
-    class FakeWin32Cred:
+    class FakeAdvapi32:
         @staticmethod
-        def CredEnumerate(filter: str | None, flags: int) -> list[object]:
-            raise _Error(winerror)
+        def CredEnumerateW(*args: object) -> int:
+            return 0
 
-    monkeypatch.setattr(win_credentials, "_api", lambda: (FakeWin32Cred, _Error))
+    monkeypatch.setattr(win_credentials, "_advapi32", lambda: FakeAdvapi32)
+    monkeypatch.setattr(win_credentials, "_last_error", lambda: code)
     with pytest.raises(raised) as caught:
         win_credentials.enumerate_credentials("MicrosoftOffice")
     if raised is WrongContext:
         assert str(caught.value) == win_credentials.NO_SESSION_MESSAGE
+
+
+@pytest.mark.parametrize(("program", "expected"), [
+    ("dsregcmd", r"D:\Win\System32\dsregcmd.exe"),
+    ("NETSH.EXE", r"D:\Win\System32\netsh.exe"),
+    ("cmdkey", r"D:\Win\System32\cmdkey.exe"),
+    ("wevtutil", r"D:\Win\System32\wevtutil.exe"),
+    ("reg", r"D:\Win\System32\reg.exe"),
+    (r"C:\Users\u\AppData\Local\Microsoft\OneDrive\OneDrive.exe",
+     r"C:\Users\u\AppData\Local\Microsoft\OneDrive\OneDrive.exe"),
+])
+def test_programs_run_by_full_path(program: str, expected: str) -> None:
+    assert win_paths.resolve(program, r"D:\Win\System32") == expected
+
+
+@pytest.mark.parametrize("program", ["OneDrive.exe", "python", r".\dsregcmd.exe",
+                                     r"tools\netsh.exe", "dsregcmd.cmd"])
+def test_a_bare_or_relative_program_is_refused(program: str) -> None:
+    with pytest.raises(FixFailed, match="full path"):
+        win_paths.resolve(program, r"D:\Win\System32")

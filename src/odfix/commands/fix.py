@@ -6,19 +6,22 @@ simulated PC, whose state is kept under the data directory so ``--resume`` can c
 
 import hashlib
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from odfix import output
-from odfix.errors import WrongContext
+from odfix.errors import BadInput, WrongContext
+from odfix.hosts import scenario_names
 from odfix.output import emit_json, escape
 
 if TYPE_CHECKING:  # the engine is imported inside the commands: `odfix --help` stays fast
     from odfix.fix.engine import FixReport, Narrator
+    from odfix.fix.journal import Entry
     from odfix.hosts.base import Host
+
+SCENARIOS = ", ".join(scenario_names())
 
 STATUS_STYLE = {"done": "green", "done-before": "green", "planned": "cyan", "skipped": "dim",
                 "paused": "yellow", "failed": "red", "declined": "yellow"}
@@ -95,7 +98,8 @@ def fix(
     allow_unjoin: bool = typer.Option(
         False, "--allow-unjoin", help="Allow Method 2 to unjoin an Entra joined PC."),
     simulate: str | None = typer.Option(
-        None, "--simulate", metavar="SCENARIO", help="Run on the simulated PC."),
+        None, "--simulate", metavar="SCENARIO",
+        help=f"Run on a simulated PC instead; SCENARIO is one of: {SCENARIOS}."),
     error_code: str | None = typer.Option(
         None, "--error-code", help="The code the user saw (default with --simulate: the "
         "scenario's ticket)."),
@@ -125,6 +129,7 @@ def fix(
     # RunOnce runs without the venv's PATH: name the interpreter that runs odfix now.
     program = ["odfix"] if simulate else [sys.executable, "-m", "odfix"]
     argv = [*program, "fix", "--resume", "--apply", *(["--yes"] if yes else []),
+            *(["--allow-unjoin"] if allow_unjoin else []),
             *(["--simulate", simulate] if simulate else [])]
     options = FixOptions(apply=apply or resume, yes=yes, method=method, resume=resume,
                          allow_unjoin=allow_unjoin, error_code=error_code, resume_argv=argv)
@@ -143,6 +148,45 @@ def fix(
     raise typer.Exit(report.exit_code)
 
 
+def _value(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    return str(value)
+
+
+def describe(entry: "Entry") -> str:
+    """One readable line for a journal entry (plain text: escape it before Rich renders it)."""
+    data = dict(entry.data)
+    match entry.kind:
+        case "run-start":
+            head = (f"cause {data.pop('cause', '?')}, join type {data.pop('join_type', '?')}, plan "
+                    + ", ".join(str(m) for m in data.pop("plan", None) or []))
+        case "step-start":
+            head = f"{data.pop('title', '')} ({data.pop('action', '')})"
+            data.pop("method", None)
+        case "change":
+            head = f"{data.pop('what', 'change')}"
+        case "step-done":
+            head = f"{data.pop('outcome', '')}: " + "; ".join(
+                str(n) for n in data.pop("notes", None) or [])
+        case "verify":
+            head = f"{data.pop('method', '')} {data.pop('status', '')}"
+            data.pop("healthy", None)
+            checks = data.pop("checks", None) or []
+            head += "".join(f"; {'ok' if c.get('ok') else 'FAIL'} {c.get('name')}: "
+                            f"{c.get('detail')}" for c in checks if isinstance(c, dict))
+        case "paused":
+            head = str(data.pop("instruction", ""))
+            data.pop("reason", None)
+        case "run-end":
+            head = f"exit {data.pop('exit_code', '?')}: {data.pop('reason', '')}"
+            data.pop("healthy", None)
+    rest = ", ".join(f"{k} {_value(v)}" for k, v in data.items() if v not in (None, [], {}))
+    return f"{head} — {rest}" if rest else head
+
+
 def journal(
     run: str | None = typer.Option(None, "--run", help="Show this run's entries."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON document."),
@@ -156,37 +200,35 @@ def journal(
     if run is not None:
         entries = book.entries(run)
         if not entries:
-            from odfix.errors import BadInput
-
             raise BadInput(f"no run {run!r} in {book.path}")
         if json_output:
             emit_json({"run": run, "entries": [e.model_dump(mode="json") for e in entries]})
             return
-        table = Table(title=f"run {run}", box=None)
-        for column in ("time", "kind", "step", "detail"):
-            table.add_column(column, overflow="fold")
+        output.console.rule(f"run {escape(run)}")
         for entry in entries:
-            detail = ", ".join(f"{k}={v}" for k, v in entry.data.items())
-            table.add_row(entry.time.strftime("%Y-%m-%d %H:%M:%S"), entry.kind,
-                          entry.step or "", escape(detail))
-        output.console.print(table)
+            step = f"  {entry.step}" if entry.step else ""
+            output.console.print(
+                f"{entry.time:%Y-%m-%d %H:%M:%S}  [bold]{entry.kind:<10}[/]{escape(step)}  "
+                f"{escape(describe(entry))}", soft_wrap=True)
         return
     runs = []
     for run_id in book.run_ids():
         entries = book.entries(run_id)
         start = next((e for e in entries if e.kind == "run-start"), None)
         end = next((e for e in entries if e.kind == "run-end"), None)
-        runs.append({"run": run_id, "cause": start.data.get("cause") if start else None,
+        runs.append({"run": run_id, "owner": start.data.get("owner") if start else None,
+                     "cause": start.data.get("cause") if start else None,
                      "changes": sum(e.kind == "change" for e in entries),
                      "status": (f"exit {end.data.get('exit_code')}" if end else "open")})
     if json_output:
         emit_json({"journal": str(book.path), "runs": runs})
         return
-    table = Table(title=str(book.path), box=None)
-    for column in ("run", "cause", "changes", "status"):
-        table.add_column(column)
+    table = Table(title=escape(str(book.path)), box=None)
+    for column in ("run", "owner", "cause", "changes", "status"):
+        table.add_column(column, overflow="fold")
     for item in runs:
-        table.add_row(*(str(item[k]) for k in ("run", "cause", "changes", "status")))
+        table.add_row(*(escape(str(item[k])) for k in ("run", "owner", "cause", "changes",
+                                                       "status")))
     output.console.print(table if runs else "the journal is empty")
 
 
@@ -198,18 +240,19 @@ def _folder_digest(folder: Path) -> str:
 
 
 def demo(
-    scenario: str = typer.Option("password-reset", "--scenario", help="Which simulated PC."),
+    scenario: str = typer.Option("password-reset", "--scenario",
+                                 help=f"Which simulated PC: {SCENARIOS}."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Diagnose → fix → verify on a simulated PC, narrating each step and check."""
     from odfix.fix.engine import FixOptions
     from odfix.fix.journal import Journal
     from odfix.fix.rehearse import rehearse
+    from odfix.fix.scratch import scratch_folder
     from odfix.hosts.simulated import build_host, load_scenario
 
     spec = load_scenario(scenario)
-    with tempfile.TemporaryDirectory(prefix="odfix-demo-") as scratch:
-        base = Path(scratch)
+    with scratch_folder() as base:
         host = build_host(spec, base / "pc")
         before = _folder_digest(host.onedrive_folder())
         narrate = _narrator(not json_output)

@@ -7,8 +7,10 @@ before-state before it is made. ``preview`` says what an action would change wit
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import PureWindowsPath
 from typing import Any, Literal
 
+from odfix.errors import FixFailed
 from odfix.evidence import dsregcmd
 from odfix.evidence.common import ParseError
 from odfix.guide.model import Action, Guide
@@ -23,6 +25,7 @@ ACCOUNTS_KEY = r"HKCU\Software\Microsoft\OneDrive\Accounts"
 INTERNET_KEY = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Internet Settings"
 TLS12_BIT = 0x800
 LEAVE_JOIN_TYPES = ("entra-joined", "hybrid-joined", "entra-registered")
+IDENTITY_FOLDERS = ("OneAuth", "IdentityCache")
 
 
 @dataclass
@@ -45,6 +48,8 @@ class Runtime:
     resume_argv: list[str]
     perform: Callable[[str, str], bool | None]
     """Ask the person to do a UI step: True done, False could not, None nobody there."""
+    allow_unjoin: bool = False
+    """``--allow-unjoin`` on this command line (never taken from the journal)."""
 
 
 def _credentials(rt: Runtime, classes: list[str]) -> list[tuple[str, int, dict[str, Any]]]:
@@ -131,13 +136,7 @@ def run(action: Action, rt: Runtime, title: str) -> Result:
             host.schedule_resume(rt.resume_argv)
             return Result("reboot", ["scheduled odfix to resume at next logon; restarting"])
         case "dsregcmd_leave":
-            status = _status(rt)
-            if status is not None and status.join_type not in LEAVE_JOIN_TYPES:
-                return Result("done", [f"already left (join type {status.join_type})"])
-            argv = ["dsregcmd", "/debug", "/leave"] if action.args.debug else ["dsregcmd", "/leave"]
-            before = {"join_type": status.join_type if status else None,
-                      "device_id": status.device_id if status else None}
-            return _command(rt, argv, before)
+            return _leave(rt, bool(action.args.debug))
         case "dsregcmd_join":
             status = _status(rt)
             if status is not None and status.join_type == "hybrid-joined" and (
@@ -155,19 +154,72 @@ def run(action: Action, rt: Runtime, title: str) -> Result:
                 return Result("done", ["OneDrive holds no account: nothing to reset"])
             return _command(rt, [path, "/reset"], {"registry": accounts})
         case "clear_office_identity":
-            notes = []
-            for key in _walk(host, IDENTITY_KEY):
-                for value in host.list_registry_values(key):
-                    rt.record({"what": "registry", "key": key,
-                               "before": value.model_dump(mode="json")})
-                    if host.delete_registry_value(key, value.name):
-                        notes.append(f"deleted {key}\\{value.name}")
-            return Result("done", notes or ["the Office identity cache was already empty"])
+            return _clear_office_identity(rt)
         case "report_connectivity":
             return _connectivity(host)
         case "verify_sign_in":
             return Result("done", ["checked by the verification that follows"])
     return Result("failed", [f"unknown action {action.name}"])
+
+
+def _leave(rt: Runtime, debug: bool) -> Result:
+    """``dsregcmd [/debug] /leave`` only on a PC whose join type the live PC shows right now."""
+    status = _status(rt)
+    if status is None or status.join_type == "unknown":
+        return Result("failed", ["dsregcmd /status did not show the join type; odfix never "
+                                 "leaves without knowing it"])
+    if status.join_type not in LEAVE_JOIN_TYPES:
+        return Result("done", [f"already left (join type {status.join_type})"])
+    if status.join_type == "entra-joined" and not rt.allow_unjoin:
+        return Result("failed", ["the PC is Entra joined: leaving unjoins it, which needs "
+                                 "--allow-unjoin"])
+    argv = ["dsregcmd", "/debug", "/leave"] if debug else ["dsregcmd", "/leave"]
+    return _command(rt, argv, {"join_type": status.join_type, "device_id": status.device_id})
+
+
+def identity_folders(host: Host) -> list[str]:
+    """The user's Office identity cache folders (``%LOCALAPPDATA%\\Microsoft\\OneAuth``,
+    ``...\\IdentityCache``); [] when this context has no user profile."""
+    base = host.local_appdata()
+    if not base:
+        return []
+    return [str(PureWindowsPath(base, "Microsoft", name)) for name in IDENTITY_FOLDERS]
+
+
+def _clear_office_identity(rt: Runtime) -> Result:
+    """Microsoft's cleanup for several cached identities, done so it can be undone.
+
+    Only after OneDrive has quit: the values under the Office ``Identity`` key are deleted (each
+    journaled with its before-state), and the OneAuth and IdentityCache folders are renamed to a
+    timestamped sibling (``OneAuth.odfix-20261120T090000Z``) that a rename restores. Nothing
+    inside the folders is read, changed or deleted, and no other folder is touched.
+    """
+    host = rt.host
+    if host.is_running(ONEDRIVE_IMAGE):
+        return Result("failed", ["OneDrive is still running; nothing was cleared (quit it first)"])
+    folders = identity_folders(host)
+    if not folders:
+        return Result("failed", ["this context has no user profile (%LOCALAPPDATA%); run odfix "
+                                 "as the signed-in user"])
+    notes = []
+    for key in _walk(host, IDENTITY_KEY):
+        for value in host.list_registry_values(key):
+            rt.record({"what": "registry", "key": key, "before": value.model_dump(mode="json")})
+            if host.delete_registry_value(key, value.name):
+                notes.append(f"deleted {key}\\{value.name}")
+    stamp = host.now().strftime("%Y%m%dT%H%M%SZ")
+    for folder in folders:
+        if not host.folder_exists(folder):
+            notes.append(f"{folder} is not there")
+            continue
+        aside = f"{folder}.odfix-{stamp}"
+        rt.record({"what": "folder", "path": folder, "moved_to": aside, "before": "present"})
+        try:
+            host.move_folder(folder, aside)
+        except FixFailed as error:
+            return Result("failed", [*notes, error.message])
+        notes.append(f"moved {folder} aside to {aside} (rename it back to restore)")
+    return Result("done", notes)
 
 
 def _connectivity(host: Host) -> Result:
@@ -212,8 +264,11 @@ def preview(action: Action, host: Host, guide: Guide, resume_argv: list[str]) ->
         case "reset_onedrive":
             return [f"run {host.find_onedrive() or 'OneDrive.exe'} /reset (files stay)"]
         case "clear_office_identity":
-            return [f"delete {key}\\{v.name}" for key in _walk(host, IDENTITY_KEY)
-                    for v in host.list_registry_values(key)] or ["nothing: no cached identity"]
+            values = [f"delete {key}\\{v.name}" for key in _walk(host, IDENTITY_KEY)
+                      for v in host.list_registry_values(key)]
+            folders = [f"move {f} aside to {f}.odfix-<time> (restorable)"
+                       for f in identity_folders(host) if host.folder_exists(f)]
+            return [*values, *folders] or ["nothing: no cached identity"]
         case "report_connectivity":
             return ["read netsh winhttp show proxy (changes nothing)"]
         case "verify_sign_in":

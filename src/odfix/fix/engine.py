@@ -15,11 +15,21 @@ from pydantic import BaseModel, Field
 
 from odfix.diagnosis.models import Diagnosis
 from odfix.errors import BadInput, WrongContext
+from odfix.evidence import dsregcmd
+from odfix.evidence.common import ParseError
 from odfix.exitcodes import ExitCode
 from odfix.fix import actions
-from odfix.fix.journal import Entry, Journal, new_run_id
+from odfix.fix.journal import Entry, Journal, RunStart, new_run_id
 from odfix.fix.person import Person
-from odfix.fix.verify import Verification, verify
+from odfix.fix.verify import (
+    POLL_S,
+    SETTLE_S,
+    TIMEOUT_S,
+    Timing,
+    Verification,
+    account_state,
+    verify,
+)
 from odfix.guide.load import load_guide
 from odfix.guide.model import Guide, Method, Step, StepContext
 from odfix.hosts.base import Context, Host
@@ -29,6 +39,7 @@ ELEVATED_ACTIONS = ("dsregcmd_leave", "dsregcmd_join")
 UNJOIN_REASON = (
     "Method 2 on an Entra joined PC unjoins the device; it needs --allow-unjoin and a confirmed "
     "local administrator account (sign-in with Entra credentials is impossible until it rejoins)")
+RESTART_ACTION = "reboot_with_resume"
 Narrator = Callable[[str, str], None]
 
 
@@ -41,7 +52,9 @@ class FixOptions(BaseModel):
     resume: bool = False
     allow_unjoin: bool = False
     error_code: str | None = None
-    settle_s: float = 3.0
+    settle_s: float = SETTLE_S
+    verify_timeout_s: float = TIMEOUT_S
+    poll_s: float = POLL_S
     resume_argv: list[str] = Field(default_factory=lambda: ["odfix", "fix", "--resume",
                                                             "--apply"])
 
@@ -90,8 +103,8 @@ class FixReport(BaseModel):
             "applied": self.applied, "cause": self.cause, "join": self.join_type,
             "plan": self.plan, "reason": self.reason,
             "steps": [f"{s.id}:{s.status}" for s in self.steps if s.status != "skipped"],
-            "checks": [f"{v.method}:" + ",".join(f"{c.name}={'ok' if c.ok else 'fail'}"
-                                                   for c in v.checks)
+            "checks": [f"{v.method}:attempt={'ok' if v.attempt else 'fail'},"
+                       + ",".join(f"{c.name}={'ok' if c.ok else 'fail'}" for c in v.checks)
                        for v in self.verifications],
             "device": self.device_id, "host": self.host_name, "user": self.user,
             "start": _iso(self.started_at), "end": _iso(self.ended_at), "odfix": __version__,
@@ -122,6 +135,34 @@ def diagnose_host(host: Host, error_code: str | None = None) -> Diagnosis:
     return diagnose([bundle.from_files(files, host.hostname())], error_code=error_code)
 
 
+def live_join_type(host: Host) -> str:
+    """The join type ``dsregcmd /status`` shows right now (``unknown`` when it cannot tell)."""
+    result = host.run(["dsregcmd", "/status"])
+    if result.exit_code != 0:
+        return "unknown"
+    try:
+        return str(dsregcmd.parse(result.stdout).join_type)
+    except ParseError:
+        return "unknown"
+
+
+def destructive_steps(method: Method, steps: list[tuple[str, Step]]) -> set[str]:
+    """The steps of a destructive method that unjoin, unregister or remove an account, or lead
+    up to that: everything up to its first ``dsregcmd /leave`` (included) or its first restart
+    (excluded). What follows rejoins or reconnects."""
+    if not method.destructive:
+        return set()
+    found: set[str] = set()
+    for step_id, step in steps:
+        name = step.action.name if step.action else None
+        if name == RESTART_ACTION:
+            break
+        found.add(step_id)
+        if name == "dsregcmd_leave":
+            break
+    return found
+
+
 def quiet(kind: str, text: str) -> None:
     """A narrator that says nothing."""
 
@@ -133,6 +174,7 @@ class Engine:
                  person: Person | None = None, guide: Guide | None = None,
                  narrate: Narrator = quiet) -> None:
         self.host = host
+        self.owner = host.owner()
         self.options = options
         self.journal = journal
         self.person = person
@@ -140,14 +182,22 @@ class Engine:
         self.narrate = narrate
         self.run_id: str | None = None
         self.step_id: str | None = None
+        self.diagnosis: Diagnosis | None = None
+        """This process's diagnosis of the live PC (never one read from the journal)."""
+        self.admin: str | None = None
+        self.timing = Timing(settle_s=options.settle_s, timeout_s=options.verify_timeout_s,
+                             poll_s=options.poll_s)
 
     # -- planning -------------------------------------------------------------------------
-    def _steps(self, method_id: str, join_type: str) -> list[tuple[str, Step]]:
+    def _method(self, method_id: str) -> Method:
         try:
-            method = self.guide.method(method_id)
+            return self.guide.method(method_id)
         except KeyError:
             known = ", ".join(m.id for m in self.guide.methods)
             raise BadInput(f"unknown method {method_id!r}; the guide has {known}") from None
+
+    def _steps(self, method_id: str, join_type: str) -> list[tuple[str, Step]]:
+        method = self._method(method_id)
         return [(f"{method_id}/{i}", step)
                 for i, step in enumerate(method.steps_for(join_type), start=1)]
 
@@ -166,6 +216,11 @@ class Engine:
                     f"step {step_id} ({step.title}) needs an elevated prompt; run odfix "
                     "fix from an administrator prompt")
 
+    def _diagnose(self) -> Diagnosis:
+        if self.diagnosis is None:
+            self.diagnosis = diagnose_host(self.host, self.options.error_code)
+        return self.diagnosis
+
     # -- the run --------------------------------------------------------------------------
     def run(self) -> FixReport:
         """Plan, then (with ``apply``) carry out, verify and journal; timed and named by PC."""
@@ -177,11 +232,20 @@ class Engine:
         return report
 
     def _run(self) -> FixReport:
-        if self.options.resume and (open_run := self.journal.open_run()) is not None:
-            return self._resume(open_run)
-        if self.options.apply and not self.options.method and (done := self._still_fixed()):
-            return done
-        diagnosis = diagnose_host(self.host, self.options.error_code)
+        """One run per host at once; an unknown method is refused before anything."""
+        if self.options.method:
+            self._method(self.options.method)  # an unknown method never reaches the journal
+        if not self.options.apply:
+            return self._start()
+        with self.journal.lock(self.owner):
+            if self.options.resume and (open_run := self.journal.open_run(self.owner)):
+                return self._resume(open_run)
+            if not self.options.method and (done := self._still_fixed()):
+                return done
+            return self._start()
+
+    def _start(self) -> FixReport:
+        diagnosis = self._diagnose()
         top = diagnosis.causes[0]
         plan = [self.options.method] if self.options.method else list(
             dict.fromkeys(item.method for item in diagnosis.plan))
@@ -204,48 +268,56 @@ class Engine:
             return report
         self.run_id = new_run_id(self.host.now())
         report.run_id = self.run_id
-        self._log("run-start", cause=top.id, join_type=report.join_type, plan=plan,
-                  allow_unjoin=self.options.allow_unjoin, unattended=self.options.yes,
-                  method=self.options.method, verdict=diagnosis.verdict,
-                  escalation=diagnosis.escalation, host=self.host.hostname(),
-                  device_id=report.device_id, user=report.user)
+        self._log("run-start", owner=self.owner, cause=top.id, join_type=report.join_type,
+                  plan=plan, unattended=self.options.yes, method=self.options.method,
+                  verdict=diagnosis.verdict, escalation=diagnosis.escalation,
+                  host=self.host.hostname(), device_id=report.device_id, user=report.user,
+                  justified_by={i.method: i.justified_by for i in diagnosis.plan if i.destructive})
         return self._apply(report, set())
 
     def _resume(self, run_id: str) -> FixReport:
-        start = next((e for e in self.journal.entries(run_id) if e.kind == "run-start"), None)
-        if start is None:
-            raise BadInput(f"run {run_id} in {self.journal.path} has no run-start entry")
-        data = start.data
+        start: RunStart = self.journal.run_start(run_id)
+        for method_id in start.plan:
+            self._method(method_id)
+        entries = self.journal.entries(run_id)
+        last = entries[-1]
+        instruction = last.data.get("instruction")
+        if last.kind == "paused" and not isinstance(instruction, str):
+            raise BadInput(f"run {run_id} in {self.journal.path}: its paused entry has no "
+                           "instruction; it cannot be resumed — run odfix fix --apply to start "
+                           "afresh")
         self.run_id = run_id
-        report = FixReport(run_id=run_id, cause=data["cause"], plan=list(data["plan"]),
-                           join_type=data["join_type"], applied=True,
-                           escalation=data.get("escalation"), device_id=data.get("device_id"),
-                           user=data.get("user"))
-        self.options = self.options.model_copy(
-            update={"allow_unjoin": self.options.allow_unjoin or data.get("allow_unjoin", False)})
+        report = FixReport(run_id=run_id, cause=start.cause, plan=list(start.plan),
+                           join_type=start.join_type, applied=True,
+                           escalation=start.escalation, device_id=start.device_id,
+                           user=start.user)
         self.narrate("resume", f"resuming run {run_id} ({', '.join(report.plan)})")
         self.host.cancel_resume()
-        entries = self.journal.entries(run_id)
-        if entries[-1].kind == "paused" and self.person is not None:
-            last = entries[-1]
-            self.person.perform(f"Before resuming ({last.step})", str(last.data["instruction"]))
-        verified = frozenset(str(e.data["method"]) for e in entries if e.kind == "verify")
-        return self._apply(report, self.journal.finished_steps(run_id), verified)
+        if last.kind == "paused" and self.person is not None:
+            self.person.perform(f"Before resuming ({last.step})", str(instruction))
+        verified = frozenset(str(e.data.get("method")) for e in entries if e.kind == "verify")
+        started = {str(e.step).split("/")[0]: e.time for e in reversed(entries)
+                   if e.kind == "step-start" and e.step}
+        finished = self.journal.finished_steps(run_id)
+        if (last.kind == "step-done" and last.data.get("outcome") == "reboot" and last.step
+                and self.host.boot_time() < last.time):
+            self.narrate("resume", f"the restart of {last.step} never happened: doing it now")
+            finished.discard(last.step)
+        return self._apply(report, finished, verified, started)
 
     def _still_fixed(self) -> FixReport | None:
-        """Idempotence: a PC an earlier run fixed, and that still verifies, is left alone.
-
-        The AAD log keeps the failures from before that fix, so a new diagnosis would plan
-        again; instead, when nothing failed since the earlier run ended, nothing is done.
-        """
-        fixed = self.journal.last_fixed()
+        """Idempotence: a PC an earlier run of this host fixed, and that still verifies, is left
+        alone (the AAD log keeps the failures from before that fix, so a new diagnosis would plan
+        again). Only when OneDrive has run since then without a failure."""
+        fixed = self.journal.last_fixed(self.owner)
         if fixed is None:
             return None
-        check = verify(self.host, "recheck", self.options.settle_s, since=fixed.time)
+        check = verify(self.host, "recheck", fixed.time, timing=self.timing)
         if not check.healthy:
             return None
-        cause = next((e.data["cause"] for e in self.journal.entries(fixed.run_id)
-                      if e.kind == "run-start"), "healthy")
+        start = next((e for e in self.journal.entries(fixed.run_id) if e.kind == "run-start"),
+                     None)
+        cause = start.data.get("cause", "healthy") if start else "healthy"
         return FixReport(cause=str(cause), join_type="unknown", plan=[], applied=False,
                          verifications=[check], healthy=True,
                          reason=f"still healthy since run {fixed.run_id}; nothing to do")
@@ -265,25 +337,35 @@ class Engine:
         return report
 
     def _apply(self, report: FixReport, finished: set[str],
-               verified: frozenset[str] = frozenset()) -> FixReport:
+               verified: frozenset[str] = frozenset(),
+               started: dict[str, datetime] | None = None) -> FixReport:
         for method_id in report.plan:
-            method = self.guide.method(method_id)
-            steps = self._steps(method_id, report.join_type)
             if method_id in verified:
                 continue
+            method = self._method(method_id)
+            steps = self._steps(method_id, report.join_type)
             remaining = [(step_id, step) for step_id, step in steps if step_id not in finished]
             try:
                 self._check_context(remaining)
             except WrongContext as error:
                 self._end(report, ExitCode.WRONG_CONTEXT, error.message)
                 raise
-            if blocked := self._gate(remaining):
-                return self._end(report, ExitCode.NEEDS_USER, blocked)
+            risky = destructive_steps(method, steps)
+            if any(step_id in risky for step_id, _ in remaining) and (
+                    why := self._unjustified(method)):
+                return self._end(report, ExitCode.NEEDS_USER, why)
             self.narrate("method", f"{method.title} ({method_id})")
+            since = (started or {}).get(method_id) or self.host.now()
+            before = None if method_id in (started or {}) else account_state(self.host)
             for step_id, step in steps:
                 if step_id in finished:
                     report.steps.append(self._step_report(method_id, step_id, step, "done-before"))
                     continue
+                if step_id in risky and (blocked := self._gate(method, step_id, step,
+                                                               report.join_type)):
+                    report.steps.append(self._step_report(method_id, step_id, step, "skipped",
+                                                          [blocked]))
+                    return self._end(report, ExitCode.NEEDS_USER, blocked)
                 outcome = self._do_step(report, method_id, step_id, step)
                 if isinstance(outcome, FixReport):
                     return outcome
@@ -291,31 +373,73 @@ class Engine:
                     self.narrate("method", f"{method_id} stops after the failed step {step_id}")
                     break
             self._test(method)
-            verification = verify(self.host, method_id, self.options.settle_s)
+            verification = verify(self.host, method_id, self.host.now(), since, before,
+                                  timing=self.timing)
             report.verifications.append(verification)
             self._log("verify", method=method_id, healthy=verification.healthy,
+                      status=verification.status, attempt=verification.attempt,
                       checks=[c.model_dump() for c in verification.checks])
+            self.narrate("check", f"{verification.status}: "
+                                  f"{verification.attempt or 'no sign that OneDrive tried again'}")
             for check in verification.checks:
                 self.narrate("check", f"{'ok' if check.ok else 'FAIL'} {check.name}: "
                                       f"{check.detail}")
-            if verification.healthy:
+            if verification.status == "fixed":
                 report.healthy = True
                 return self._end(report, ExitCode.OK, f"healthy after {method_id}")
+            if verification.status == "not-confirmed":
+                return self._end(report, ExitCode.NEEDS_USER, (
+                    f"not confirmed after {method_id}: the checks pass, but OneDrive showed no "
+                    f"sign of signing in again within {self.timing.timeout_s:g} s (no new AAD "
+                    "event, no new account state, no fresh OneDrive process); start OneDrive, "
+                    "check that it signs in, then run odfix fix --apply to verify"))
         reason = "still not healthy after " + ", ".join(report.plan)
         if report.escalation:
             reason += f". {report.escalation}"
         return self._end(report, ExitCode.FIX_FAILED, reason)
 
-    def _gate(self, steps: list[tuple[str, Step]]) -> str | None:
-        """Why a method that unjoins the PC may not run now (None when it may)."""
-        if not any(step.context is StepContext.LOCAL_ADMIN for _, step in steps):
+    def _unjustified(self, method: Method) -> str | None:
+        """Why this process's diagnosis of the live PC does not justify a destructive method."""
+        diagnosis = self._diagnose()
+        item = next((i for i in diagnosis.plan if i.method == method.id), None)
+        if item is None and self.options.method == method.id:
+            item = next((i for i in diagnosis.plan if i.destructive and i.justified_by), None)
+        present = {f.id for f in diagnosis.findings}
+        if item is not None and item.justified_by and set(item.justified_by) <= present:
+            self.narrate("gate", f"{method.id} is justified by " + ", ".join(item.justified_by))
+            return None
+        return (f"{method.id} unjoins, unregisters or removes a work account, and the evidence "
+                "on this PC does not show that a registration exists and is what is broken; "
+                "odfix does not run it. Collect dsregcmd /status and the AAD log (odfix collect) "
+                "and escalate")
+
+    def _gate(self, method: Method, step_id: str, step: Step, planned: str) -> str | None:
+        """Why a step that could unjoin or unregister the PC may not run now (None: it may).
+
+        Decided from the live PC (dsregcmd /status now) and this command line, never from the
+        journal.
+        """
+        live = live_join_type(self.host)
+        if live == "unknown":
+            return (f"step {step_id} could unjoin or unregister this PC and its join type is "
+                    "unknown right now (dsregcmd /status unreadable); odfix does not go on")
+        if step.action is not None and step.action.name == "dsregcmd_leave" and (
+                live not in actions.LEAVE_JOIN_TYPES):
+            return None  # nothing left to leave; the action says so
+        variant = method.variant_for(planned)
+        written_for = [str(t) for t in variant.join_types] if variant else [planned]
+        if live not in written_for:
+            return (f"step {step_id} was planned for a {'/'.join(written_for)} PC, but this PC "
+                    f"is {live} now; run odfix fix --apply to plan again")
+        if live != "entra-joined" and step.context is not StepContext.LOCAL_ADMIN:
             return None
         if not self.options.allow_unjoin:
             return UNJOIN_REASON
-        account = self.person.local_admin_account() if self.person else None
-        if account is None:
-            return "no local administrator account was confirmed; " + UNJOIN_REASON
-        self.narrate("gate", f"local administrator account confirmed: {account}")
+        if self.admin is None:
+            self.admin = self.person.local_admin_account() if self.person else None
+            if self.admin is None:
+                return "no local administrator account was confirmed; " + UNJOIN_REASON
+            self.narrate("gate", f"local administrator account confirmed: {self.admin}")
         return None
 
     def _test(self, method: Method) -> None:
@@ -338,7 +462,8 @@ class Engine:
             return self._end(report, ExitCode.NEEDS_USER, f"step {step_id} was declined")
         self._log("step-start", method=method_id, action=step.action.name, title=step.title)
         runtime = actions.Runtime(host=self.host, guide=self.guide, record=self._change,
-                                  resume_argv=self.options.resume_argv, perform=self._perform)
+                                  resume_argv=self.options.resume_argv, perform=self._perform,
+                                  allow_unjoin=self.options.allow_unjoin)
         result = actions.run(step.action, runtime, step.title)
         if result.problem is not None and result.outcome == "done":
             result = self._fix_by_person(step, result)

@@ -88,6 +88,11 @@ class Host(Protocol):
         """The computer name."""
         ...
 
+    def owner(self) -> str:
+        """Whose runs the fix journal keeps for this host: the computer (and, for a simulated
+        PC, its scenario and instance); a resume never crosses owners."""
+        ...
+
     def list_credentials(self, prefix: str | None = None) -> list[StoredCredential]:
         """Credentials of the calling user's logon session whose target starts with ``prefix``."""
         ...
@@ -120,6 +125,10 @@ class Host(Protocol):
         """Whether a process with this image name (``OneDrive.exe``) runs in this session."""
         ...
 
+    def process_started(self, image: str) -> datetime | None:
+        """When the newest running process of this image in this session started (UTC)."""
+        ...
+
     def start(self, path: str, args: Sequence[str] = ()) -> None:
         """Start a program without waiting for it."""
         ...
@@ -136,6 +145,19 @@ class Host(Protocol):
         """Path of OneDrive.exe: the per-user install first, then the per-machine ones."""
         ...
 
+    def local_appdata(self) -> str | None:
+        """The signed-in user's ``%LOCALAPPDATA%`` (None where it is not the user's: SYSTEM)."""
+        ...
+
+    def folder_exists(self, path: str) -> bool:
+        """Whether ``path`` is a folder."""
+        ...
+
+    def move_folder(self, source: str, target: str) -> None:
+        """Rename a folder to a sibling that does not exist yet (``FixFailed`` when it cannot,
+        e.g. a program holds a file in it); nothing inside is read or changed."""
+        ...
+
     def open_uri(self, uri: str) -> None:
         """Open a settings page or program for the person (``ms-settings:workplace``)."""
         ...
@@ -150,6 +172,10 @@ class Host(Protocol):
 
     def reboot(self) -> None:
         """Restart the computer."""
+        ...
+
+    def boot_time(self) -> datetime:
+        """When the computer last started (UTC)."""
         ...
 
     def now(self) -> datetime:

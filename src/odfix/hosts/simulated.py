@@ -5,8 +5,8 @@ person; outcomes are computed by ``odfix.hosts.sim.identity``; command output is
 real layouts by ``odfix.hosts.sim.render``. The OneDrive folder is a real directory no call writes.
 """
 
-import tempfile
 import time
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -16,7 +16,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from odfix.errors import BadInput
+from odfix.errors import BadInput, FixFailed
+from odfix.hosts import scenario_names
 from odfix.hosts.base import CommandResult, Context, RegValue, StoredCredential
 from odfix.hosts.sim import identity, render
 from odfix.hosts.sim.state import JoinType, Person, Registration, SimCredential, SimState, Tenant
@@ -39,8 +40,16 @@ class SimulatedHost:
     def hostname(self) -> str:
         return self.state.hostname
 
+    def owner(self) -> str:
+        """``sim:<scenario>:<instance>@<computer>``: each simulated PC has runs of its own."""
+        state = self.state
+        return f"sim:{state.scenario}:{state.instance}@{state.hostname}"
+
     def now(self) -> datetime:
         return self.state.now
+
+    def boot_time(self) -> datetime:
+        return self.state.booted_at or START - timedelta(hours=8)
 
     def sleep(self, seconds: float) -> None:
         """Time passes; a running OneDrive syncs once, asking for a token silently."""
@@ -107,6 +116,11 @@ class SimulatedHost:
     def is_running(self, image: str) -> bool:
         return image.lower() == "onedrive.exe" and self.state.onedrive_running
 
+    def process_started(self, image: str) -> datetime | None:
+        if image.lower() != "onedrive.exe" or not self.state.onedrive_running:
+            return None
+        return self.state.onedrive_started_at
+
     def start(self, path: str, args: Sequence[str] = ()) -> None:
         if self.state.onedrive_path and path.lower() == self.state.onedrive_path.lower():
             self._start_onedrive()
@@ -123,8 +137,25 @@ class SimulatedHost:
     def open_uri(self, uri: str) -> None:
         self.state.opened_uris.append(uri)
 
+    def local_appdata(self) -> str | None:
+        return None if self.state.context is Context.SYSTEM else self.state.local_appdata
+
+    def folder_exists(self, path: str) -> bool:
+        return path.lower() in (f.lower() for f in self.state.folders)
+
+    def move_folder(self, source: str, target: str) -> None:
+        identity.tick(self.state, 0.1)
+        folders = self.state.folders
+        if not self.folder_exists(source):
+            raise FixFailed(f"cannot move {source}: no such folder")
+        if self.folder_exists(target):
+            raise FixFailed(f"cannot move {source}: {target} exists")
+        if self.state.onedrive_running:
+            raise FixFailed(f"cannot move {source}: OneDrive.exe has files in it open")
+        self.state.folders = [target if f.lower() == source.lower() else f for f in folders]
+
     def _start_onedrive(self) -> None:
-        self.state.onedrive_running = True
+        identity.onedrive_up(self.state)
         identity.silent_request(self.state)
 
     # -- commands -------------------------------------------------------------------------
@@ -199,6 +230,7 @@ class SimulatedHost:
         state.onedrive_running = False
         state.boots += 1
         identity.tick(state, 90)
+        state.booted_at = state.now
         if state.registration.join_type == "hybrid-joined" and state.registration.device_id is None:
             identity.register(state)
         if identity.joined(state) and identity.device_failure(state) is None and (
@@ -285,13 +317,6 @@ class Scenario(BaseModel):
     expected: Literal["healthy", "needs-admin"] = "healthy"
 
 
-def scenario_names() -> list[str]:
-    """The scenarios shipped in ``odfix/hosts/scenarios``."""
-    folder = resources.files("odfix.hosts") / "scenarios"
-    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir()
-                  if p.name.endswith(".yaml"))
-
-
 def load_scenario(name: str) -> Scenario:
     """Read and validate one shipped scenario; unknown names are bad input."""
     if name not in scenario_names():
@@ -303,12 +328,10 @@ def load_scenario(name: str) -> Scenario:
         raise BadInput(f"scenario {name}.yaml is invalid: {error}") from error
 
 
-def build_host(scenario: Scenario, folder: Path | None = None, *,
-               real_clock: bool = False) -> SimulatedHost:
+def build_host(scenario: Scenario, folder: Path, *, real_clock: bool = False) -> SimulatedHost:
     """A PC in the scenario's starting state, its OneDrive folder filled under ``folder``."""
     now = START
-    base = folder or Path(tempfile.mkdtemp(prefix="odfix-sim-"))
-    onedrive = base / f"OneDrive - {Tenant().name}"
+    onedrive = folder / f"OneDrive - {Tenant().name}"
     for rel, text in scenario.onedrive_files.items():
         target = onedrive / rel
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -336,7 +359,8 @@ def build_host(scenario: Scenario, folder: Path | None = None, *,
         keys_healthy=scenario.keys_healthy, prt_issued_at=prt, prt_updated_at=prt,
         wam_default_set=scenario.wam_default_set)
     state = SimState(
-        scenario=scenario.name, context=scenario.context, now=now, tenant=tenant,
+        scenario=scenario.name, instance=uuid.uuid4().hex[:12], context=scenario.context,
+        now=now, tenant=tenant,
         registration=registration, person=scenario.person,
         proxy=scenario.proxy, onedrive_folder=str(onedrive),
         last_interactive_sign_in=ago(scenario.last_interactive_hours_ago),
@@ -361,6 +385,10 @@ def build_host(scenario: Scenario, folder: Path | None = None, *,
         for hours in sorted(times, reverse=True):
             identity.log_failure(state, identity.FAILURES[name], now - timedelta(hours=hours))
     host = SimulatedHost(state, real_clock=real_clock)
-    if state.onedrive_running:
+    if state.onedrive_running:  # started at logon, an hour ago
+        state.onedrive_running = False
         host._start_onedrive()
+        state.onedrive_started_at = now - timedelta(hours=1)
+    else:
+        state.folders.extend(identity.identity_folders(state))
     return host

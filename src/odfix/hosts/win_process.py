@@ -11,6 +11,7 @@ import importlib
 import subprocess
 import threading
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 _TH32CS_SNAPPROCESS = 0x2
@@ -18,6 +19,8 @@ _INVALID_HANDLE = ctypes.c_void_p(-1).value
 _MAX_PATH = 260
 _PROCESS_TERMINATE = 0x0001
 _PROCESS_SET_QUOTA = 0x0100
+_PROCESS_QUERY_LIMITED_INFORMATION = 0x1000
+_FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
 _PIPE_GRACE_S = 2.0
 
 
@@ -79,6 +82,32 @@ def pids(image: str) -> list[int]:
     finally:
         kernel32.CloseHandle(snapshot)
     return found
+
+
+def started(pid: int) -> datetime | None:
+    """When process ``pid`` started (UTC), or None when it cannot be opened (gone, protected)."""
+    kernel32 = ctypes.CDLL("kernel32", use_last_error=True)
+    kernel32.OpenProcess.restype = ctypes.c_void_p
+    kernel32.OpenProcess.argtypes = (ctypes.c_uint32, ctypes.c_int, ctypes.c_uint32)
+    kernel32.CloseHandle.argtypes = (ctypes.c_void_p,)
+    handle = kernel32.OpenProcess(_PROCESS_QUERY_LIMITED_INFORMATION, 0, pid)
+    if not handle:
+        return None
+    try:
+        times = [ctypes.c_uint64() for _ in range(4)]  # creation, exit, kernel, user
+        if not kernel32.GetProcessTimes(ctypes.c_void_p(handle),
+                                        *(ctypes.byref(t) for t in times)):
+            return None
+        return _FILETIME_EPOCH + timedelta(microseconds=times[0].value // 10)
+    finally:
+        kernel32.CloseHandle(handle)
+
+
+def boot_time() -> datetime:
+    """When Windows started: now minus the milliseconds since boot (``GetTickCount64``)."""
+    kernel32 = ctypes.CDLL("kernel32")
+    kernel32.GetTickCount64.restype = ctypes.c_uint64
+    return datetime.now(UTC) - timedelta(milliseconds=kernel32.GetTickCount64())
 
 
 def run_bounded(args: Sequence[str], timeout: float,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from odfix.errors import FixFailed, WrongContext
 from odfix.evidence.common import decode
-from odfix.hosts import win_credentials, win_process, win_registry
+from odfix.hosts import win_credentials, win_paths, win_process, win_registry
 from odfix.hosts.base import CommandResult, Context, RegValue, StoredCredential
 from odfix.hosts.win_context import detect_context
 
@@ -48,9 +48,13 @@ class WindowsHost:
         context_probe: Callable[[], Context] = detect_context,
         poll_interval: float = 0.25,
         reboot_delay: int = 60,
+        system_folder: str | None = None,
+        boot_probe: Callable[[], datetime] = win_process.boot_time,
     ) -> None:
         """``commands`` maps a command name (``dsregcmd``) to the program to run instead;
-        ``local_appdata`` and ``program_files`` replace the folders OneDrive.exe is looked for in.
+        ``local_appdata`` and ``program_files`` replace the folders OneDrive.exe is looked for in;
+        ``system_folder`` replaces System32 (default: what ``GetSystemDirectoryW`` reports);
+        ``boot_probe`` says when Windows started (a test's "restart").
         """
         self._commands = {name.casefold().removesuffix(".exe"): path
                           for name, path in (commands or {}).items()}
@@ -61,6 +65,8 @@ class WindowsHost:
         self._poll = poll_interval
         self._reboot_delay = reboot_delay
         self._children: list[subprocess.Popen[bytes]] = []
+        self._system = system_folder
+        self._boot_probe = boot_probe
 
     # context -------------------------------------------------------------------------------
     def context(self) -> Context:
@@ -77,6 +83,15 @@ class WindowsHost:
     def hostname(self) -> str:
         """The computer name."""
         return os.environ.get("COMPUTERNAME") or socket.gethostname()
+
+    def owner(self) -> str:
+        """The computer: the journal is per user already (the user's data folder)."""
+        return self.hostname()
+
+    def _system_folder(self) -> str:
+        if self._system is None:
+            self._system = win_paths.system_folder()
+        return self._system
 
     # credentials ---------------------------------------------------------------------------
     def list_credentials(self, prefix: str | None = None) -> list[StoredCredential]:
@@ -121,11 +136,14 @@ class WindowsHost:
 
     # commands ------------------------------------------------------------------------------
     def _resolve(self, argv: Sequence[str]) -> list[str]:
+        """Full paths only: System32 for Windows' programs, a stand-in's own path, else refused."""
         if not argv:
             raise FixFailed("no command given")
-        program = self._commands.get(argv[0].casefold().removesuffix(".exe"), argv[0])
+        system = self._system_folder()
+        named = self._commands.get(argv[0].casefold().removesuffix(".exe"), argv[0])
+        program = win_paths.resolve(named, system)
         if program.casefold().endswith((".cmd", ".bat")):
-            return ["cmd", "/c", program, *argv[1:]]
+            return [win_paths.resolve("cmd", system), "/c", program, *argv[1:]]
         return [program, *argv[1:]]
 
     def run(self, argv: Sequence[str], timeout: float = 120.0) -> CommandResult:
@@ -144,6 +162,7 @@ class WindowsHost:
                              stderr=decode(err))
 
     def _spawn(self, args: Sequence[str]) -> None:
+        args = [win_paths.resolve(args[0], self._system_folder()), *args[1:]]
         try:
             child = subprocess.Popen(list(args), stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -156,6 +175,11 @@ class WindowsHost:
     def is_running(self, image: str) -> bool:
         """Whether a process with this image name runs in this session."""
         return bool(win_process.pids(image))
+
+    def process_started(self, image: str) -> datetime | None:
+        """When the newest process of this image in this session started (UTC)."""
+        times = [t for pid in win_process.pids(image) if (t := win_process.started(pid))]
+        return max(times) if times else None
 
     def start(self, path: str, args: Sequence[str] = ()) -> None:
         """Start a program in the user's session without waiting for it."""
@@ -206,6 +230,28 @@ class WindowsHost:
         candidates.extend(Path(root, "Microsoft OneDrive", ONEDRIVE_IMAGE) for root in roots)
         return next((str(path) for path in candidates if path.is_file()), None)
 
+    # folders -------------------------------------------------------------------------------
+    def local_appdata(self) -> str | None:
+        """The user's ``%LOCALAPPDATA%``; None under SYSTEM (its profile is not the user's)."""
+        if self.context() is Context.SYSTEM:
+            return None
+        return self._local_appdata or os.environ.get("LOCALAPPDATA") or None
+
+    def folder_exists(self, path: str) -> bool:
+        """Whether ``path`` is a folder (a link to one counts as not: odfix never follows it)."""
+        return os.path.isdir(path) and not os.path.islink(path)
+
+    def move_folder(self, source: str, target: str) -> None:
+        """Rename ``source`` to ``target`` on the same volume; nothing inside is touched."""
+        self._require_user(f"move {source}")
+        if os.path.lexists(target):
+            raise FixFailed(f"cannot move {source}: {target} exists")
+        try:
+            os.rename(source, target)
+        except OSError as exc:
+            raise FixFailed(f"cannot move {source} aside: {exc.strerror or exc} (a program may "
+                            "hold a file in it open; quit Office apps and try again)") from None
+
     # the person, resume, reboot ------------------------------------------------------------
     def open_uri(self, uri: str) -> None:
         """Open a settings page or program for the person (``ms-settings:workplace``)."""
@@ -237,6 +283,10 @@ class WindowsHost:
         if result.exit_code != 0:
             raise FixFailed(f"shutdown /r failed with exit {result.exit_code}: "
                             f"{(result.stderr or result.stdout).strip()}")
+
+    def boot_time(self) -> datetime:
+        """When Windows started (now minus ``GetTickCount64``)."""
+        return self._boot_probe()
 
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""

@@ -3,6 +3,7 @@ stand-ins. Usage: python resume_driver.py CONFIG.json; exits with the fix report
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from odfix.fix.engine import Engine, FixOptions
@@ -12,7 +13,8 @@ from odfix.hosts.windows import WindowsHost
 
 def main(config_path: str) -> int:
     config = json.loads(Path(config_path).read_text(encoding="utf-8"))
-    host = WindowsHost(**config["host"])
+    # RunOnce runs after a restart: Windows has just started.
+    host = WindowsHost(**config["host"], boot_probe=lambda: datetime.now(UTC))
     options = FixOptions(apply=True, yes=True, resume=True, settle_s=0,
                          resume_argv=config["resume_argv"])
     report = Engine(host, options, Journal(Path(config["journal"]))).run()

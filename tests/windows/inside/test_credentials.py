@@ -1,5 +1,6 @@
 """Credential Manager through WindowsHost against Wine's real advapi32 (Cred* functions)."""
 
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -74,11 +75,35 @@ def test_delete_is_type_aware_and_second_delete_is_false(host: WindowsHost, tag:
 
 
 def test_credentials_are_visible_to_another_process(host: WindowsHost, office: str) -> None:
-    result = host.run(["python", "-c",
+    result = host.run([sys.executable, "-c",
                        "import win32cred, sys; "
                        f"print(win32cred.CredRead({office!r}, 1)['UserName'])"])
     assert result.exit_code == 0, result.stderr
     assert result.stdout.strip() == "user1@contoso.com"
+
+
+def test_enumeration_never_reads_a_secret(host: WindowsHost, tag: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A credential with a binary blob: listing goes through CredEnumerateW metadata only (not
+    pywin32's CredEnumerate, which copies every blob), and no structure odfix keeps holds it."""
+    target = f"MicrosoftOffice16_Data:orgid:{tag}@contoso.com"
+    marker = f"blob-marker-{tag}"
+    win32cred.CredWrite({"Type": CredType.GENERIC, "TargetName": target, "UserName": "u@c.com",
+                         "CredentialBlob": marker * 40, "Persist": Persist.LOCAL_MACHINE}, 0)
+    assert marker in win32cred.CredRead(target, CredType.GENERIC)["CredentialBlob"].decode(
+        "utf-16-le")
+
+    def copies_blobs(*args: object) -> None:
+        raise AssertionError("win32cred.CredEnumerate copies every secret blob")
+
+    monkeypatch.setattr(win32cred, "CredEnumerate", copies_blobs)
+    try:
+        found = host.list_credentials(target)
+        assert [c.target for c in found] == [target]
+        kept = repr(found) + "".join(c.model_dump_json() for c in found)
+        assert marker not in kept and "blob" not in kept.lower()
+    finally:
+        host.delete_credential(target, CredType.GENERIC)
 
 
 def test_system_context_is_refused_with_exit_5(office: str) -> None:

@@ -145,7 +145,7 @@ def test_resume_after_an_injected_crash(pc: dict[str, object], guide: Guide) -> 
     assert _end_state(pc) == (set(KEPT), True)  # credentials went first; OneDrive still up
     journal = pc["journal"]
     assert isinstance(journal, Journal)
-    run_id = journal.open_run()
+    run_id = journal.open_run(WindowsHost().owner())
     assert run_id is not None
     assert journal.finished_steps(run_id) == {"credential-cleanup/3"}
 
@@ -156,4 +156,4 @@ def test_resume_after_an_injected_crash(pc: dict[str, object], guide: Guide) -> 
     done = _engine(pc, guide, resume=True).run()
     assert done.exit_code == ExitCode.OK, done.reason
     assert _end_state(pc) == (set(KEPT), True)
-    assert journal.open_run() is None
+    assert journal.open_run(WindowsHost().owner()) is None

@@ -91,7 +91,7 @@ def test_method_2_reboots_and_resumes_from_runonce(pc: dict[str, Path]) -> None:
     queued = host.read_registry(RUNONCE_KEY, RESUME_VALUE)
     assert queued is not None
     assert queued.data == subprocess.list2cmdline(config["resume_argv"])
-    assert journal.open_run() == before.run_id
+    assert journal.open_run(WindowsHost().owner()) == before.run_id
 
     # The reboot: the device registers again and the person signs in to OneDrive.
     pc["capture"].write_text(renewed(CAPTURE.read_text()))
@@ -103,5 +103,5 @@ def test_method_2_reboots_and_resumes_from_runonce(pc: dict[str, Path]) -> None:
     report = json.loads(resumed.stdout.strip().splitlines()[-1])
     assert report["run"] == before.run_id and report["healthy"] is True
     assert host.is_running("OneDrive.exe")
-    assert journal.open_run() is None
+    assert journal.open_run(WindowsHost().owner()) is None
     assert host.read_registry(RUNONCE_KEY, RESUME_VALUE) is None

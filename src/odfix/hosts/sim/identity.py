@@ -224,9 +224,28 @@ def interactive_sign_in(state: SimState) -> str | None:
         return "the device could not authenticate, so the sign-in was refused"
     state.last_interactive_sign_in = state.now
     _issue_tokens(state)
-    state.onedrive_running = True
+    onedrive_up(state)
     state.onedrive_status = "signed-in"
     return None
+
+
+IDENTITY_FOLDERS = ("OneAuth", "IdentityCache")
+"""``%LOCALAPPDATA%\\Microsoft\\<name>``: the Office identity caches OneDrive's sign-in fills."""
+
+
+def identity_folders(state: SimState) -> list[str]:
+    """The Office identity cache folders of the user."""
+    return [rf"{state.local_appdata}\Microsoft\{name}" for name in IDENTITY_FOLDERS]
+
+
+def onedrive_up(state: SimState) -> None:
+    """OneDrive runs (from now on, if it did not); its sign-in recreates the identity caches."""
+    if not state.onedrive_running:
+        state.onedrive_running = True
+        state.onedrive_started_at = state.now
+    for folder in identity_folders(state):
+        if folder.lower() not in (f.lower() for f in state.folders):
+            state.folders.append(folder)
 
 
 def sign_out(state: SimState) -> None:

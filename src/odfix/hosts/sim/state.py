@@ -83,14 +83,21 @@ class SimState(BaseModel):
     person: Person = Field(default_factory=Person)
     credentials: list[SimCredential] = Field(default_factory=list)
     registry: dict[str, list[RegValue]] = Field(default_factory=dict)
+    instance: str = ""
+    """Which simulated PC this is (a new one per ``build_host``): runs belong to it."""
     onedrive_running: bool = True
+    onedrive_started_at: datetime | None = None
     onedrive_status: Literal["signed-in", "sign-in-page", "error"] = "signed-in"
     onedrive_path: str | None = r"C:\Users\user1\AppData\Local\Microsoft\OneDrive\OneDrive.exe"
     onedrive_folder: str = ""
+    local_appdata: str = r"C:\Users\user1\AppData\Local"
+    folders: list[str] = Field(default_factory=list)
+    """Folders that exist on the PC (Windows paths), besides the OneDrive folder."""
     proxy: str | None = None
     last_interactive_sign_in: datetime | None = None
     events: list[SimEvent] = Field(default_factory=list)
     pending_resume: list[str] | None = None
     boots: int = 0
+    booted_at: datetime | None = None
     device_serial: int = 0
     opened_uris: list[str] = Field(default_factory=list)
