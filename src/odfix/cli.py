@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "odfix.commands.diagnose",
     "odfix.commands.collect",
     "odfix.commands.fix",
+    "odfix.commands.serve",
 )
 
 app = typer.Typer(

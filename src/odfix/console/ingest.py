@@ -1,0 +1,284 @@
+"""Fleet report ingest: group commit, idempotent by run id, written before it is acknowledged.
+
+Requests hand their parsed ``FleetReport`` to one writer thread per process and wait. The
+writer takes whatever is queued (up to ``max_batch``), and in ONE transaction checks the
+enrolment tokens, inserts the new reports (``ON CONFLICT (run_id) DO NOTHING``: a retry is a
+``duplicate``, never a second row), attaches them to cases (opening one for a failing PC without
+an open case, fixing it on a verified fix) and updates the rollups; only after the commit are the
+waiting requests answered. A crash before the commit loses only unanswered requests, which the
+posting client retries.
+"""
+
+import asyncio
+import hashlib
+import json
+import logging
+import queue
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Engine, bindparam, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from odfix.console import rollup
+from odfix.console.cases import gaps, last_fixed
+from odfix.console.db import Case, EnrolmentToken, Report, now, table_of
+from odfix.fleet.report import FleetReport
+
+log = logging.getLogger("odfix.console.ingest")
+
+Status = Literal["created", "duplicate", "unauthorized", "error"]
+PROBLEM_VERDICTS = {"problem", "still-failing", "needs-person", "error", "fixed"}
+"""Verdicts that mean the PC had the error: such a report opens a case when none is open."""
+OUTCOMES = {"fixed": "fixed", "still-failing": "failed", "needs-person": "needs-person",
+            "healthy": "healthy", "problem": "problem", "error": "error"}
+"""The report's verdict as the rollups count it (``rollup.ATTEMPTS``)."""
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def report_method(report: FleetReport) -> str | None:
+    """The method that fixed the PC, else the last one that ran."""
+    for result in report.methods:
+        if result.outcome == "fixed":
+            return result.method
+    tried = [r.method for r in report.methods if r.outcome not in ("planned", "not-run")]
+    return tried[-1] if tried else None
+
+
+def report_row(report: FleetReport) -> dict[str, Any]:
+    """The ``reports`` row of one report (without site, token, case and receive time)."""
+    return {
+        "run_id": report.run_id, "source": report.source,
+        "upn": report.user.lower() if report.user else None,
+        "device_id": report.device_id.lower() if report.device_id else None,
+        "device_name": report.device_name, "cause": report.cause,
+        "join_type": report.join_type, "method": report_method(report),
+        "outcome": OUTCOMES[report.verdict], "exit_code": report.exit_code,
+        "started_at": report.started_at, "finished_at": report.ended_at,
+        "document": json.dumps(report.dump(), ensure_ascii=False, separators=(",", ":")),
+    }
+
+
+@dataclass
+class _Item:
+    token: str
+    row: dict[str, Any]
+    verdict: str
+    future: "asyncio.Future[Status]"
+    loop: asyncio.AbstractEventLoop
+
+
+@dataclass
+class _Open:
+    """An open case as the batch sees it."""
+
+    id: int
+    upn: str | None
+    device_id: str | None
+    opened_at: datetime
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+class QueueFull(Exception):
+    """The writer is this far behind: the client should retry later (503)."""
+
+
+class Writer:
+    """The process's one ingest writer thread."""
+
+    def __init__(self, engine: Engine, *, max_batch: int = 500, max_queue: int = 20_000) -> None:
+        self.engine = engine
+        self.max_batch = max_batch
+        self.queue: queue.Queue[_Item | None] = queue.Queue(max_queue)
+        self.thread = threading.Thread(target=self._loop, name="odfix-ingest", daemon=True)
+        self.thread.start()
+
+    async def submit(self, token: str, reports: Sequence[FleetReport]) -> list[Status]:
+        """Queue reports and wait until they are committed (or refused)."""
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[Status]] = []
+        for report in reports:
+            future: asyncio.Future[Status] = loop.create_future()
+            item = _Item(token, report_row(report), report.verdict, future, loop)
+            try:
+                self.queue.put_nowait(item)
+            except queue.Full:
+                for earlier in futures:
+                    earlier.cancel()
+                raise QueueFull from None
+            futures.append(future)
+        return list(await asyncio.gather(*futures))
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while True:
+            first = self.queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self.max_batch:
+                try:
+                    item = self.queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._commit(batch)
+                    return
+                batch.append(item)
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Item]) -> None:
+        try:
+            results = self._write(batch)
+        except Exception:
+            log.exception("ingest batch of %d failed; writing one by one", len(batch))
+            results = []
+            for item in batch:
+                try:
+                    results.extend(self._write([item]))
+                except Exception:
+                    log.exception("ingest of run %s failed", item.row["run_id"])
+                    results.append("error")
+        for item, status in zip(batch, results, strict=True):
+            item.loop.call_soon_threadsafe(_resolve, item.future, status)
+
+    def _write(self, batch: list[_Item]) -> list[Status]:
+        with self.engine.begin() as conn:
+            return write_batch(conn, [(i.token, i.row, i.verdict) for i in batch])
+
+
+def _resolve(future: "asyncio.Future[Status]", status: Status) -> None:
+    if not future.done():
+        future.set_result(status)
+
+
+def write_batch(conn: Connection, items: Sequence[tuple[str, dict[str, Any], str]]
+                ) -> list[Status]:
+    """Store one batch in the caller's transaction; the status of each item, in order."""
+    hashes = {token_hash(token) for token, _, _ in items}
+    tokens = {t.token_hash: (t.id, t.site_id) for t in conn.execute(
+        select(EnrolmentToken.id, EnrolmentToken.site_id, EnrolmentToken.token_hash)
+        .where(EnrolmentToken.token_hash.in_(hashes), EnrolmentToken.revoked_at.is_(None)))}
+    statuses: list[Status] = []
+    rows: dict[str, dict[str, Any]] = {}
+    verdicts: dict[str, str] = {}
+    received = now()
+    for token, row, verdict in items:
+        owner = tokens.get(token_hash(token))
+        if owner is None:
+            statuses.append("unauthorized")
+        elif row["run_id"] in rows:
+            statuses.append("duplicate")
+        else:
+            rows[row["run_id"]] = {**row, "token_id": owner[0], "site_id": owner[1],
+                                   "received_at": received}
+            verdicts[row["run_id"]] = verdict
+            statuses.append("created")
+    created: set[str] = set()
+    if rows:
+        table = table_of(Report)
+        stmt = (postgresql.insert(table) if conn.dialect.name == "postgresql"
+                else sqlite.insert(table)).on_conflict_do_nothing(index_elements=["run_id"])
+        ids: dict[int, str] = {i: r for i, r in conn.execute(
+            stmt.returning(table.c.id, table.c.run_id), list(rows.values()))}
+        created = {run_id for _, run_id in ids.items()}
+        new = sorted((rows[r] | {"id": i} for i, r in ids.items()),
+                     key=lambda r: r["finished_at"])
+        _attach(conn, new, verdicts)
+        rollup.add_reports(conn, new)
+    seen: set[str] = set()
+    out: list[Status] = []
+    for (_, row, _), status in zip(items, statuses, strict=True):
+        if status == "created":
+            run_id = row["run_id"]
+            status = "created" if run_id in created and run_id not in seen else "duplicate"
+            seen.add(run_id)
+        out.append(status)
+    return out
+
+
+def _attach(conn: Connection, reports: list[dict[str, Any]], verdicts: dict[str, str]) -> None:
+    """Link new reports (in time order) to open cases; open or fix cases as the verdicts say."""
+    devices = {r["device_id"] for r in reports if r["device_id"]}
+    users = {r["upn"] for r in reports if r["upn"]}
+    if not devices and not users:
+        return
+    c = table_of(Case).c
+    found = conn.execute(select(c.id, c.upn, c.device_id, c.opened_at).where(
+        c.status == "open", or_(c.device_id.in_(devices), c.upn.in_(users)))).all()
+    open_cases = [_Open(i, u, d, o) for i, u, d, o in found]
+    fixed_at = last_fixed(conn, devices, users)
+    touched: list[_Open] = []
+    links: list[tuple[int, _Open]] = []
+    for report in reports:
+        case = _match(open_cases, report)
+        verdict = verdicts[report["run_id"]]
+        if case is None:
+            if verdict not in PROBLEM_VERDICTS:
+                continue
+            case = _new_case(report, fixed_at)
+            open_cases.append(case)
+        if not any(t is case for t in touched):
+            touched.append(case)
+        links.append((report["id"], case))
+        if _apply(case, report, verdict):
+            open_cases.remove(case)
+            if case.upn:
+                fixed_at[("u", case.upn)] = report["finished_at"]
+            if case.device_id:
+                fixed_at[("d", case.device_id)] = report["finished_at"]
+    for case in touched:
+        if case.id and case.changes:
+            conn.execute(update(Case).where(Case.id == case.id).values(**case.changes))
+        elif not case.id:
+            case.id = conn.execute(insert(Case).values(**case.changes).returning(Case.id)
+                                   ).scalar_one()
+    conn.execute(update(table_of(Report)).where(table_of(Report).c.id == bindparam("rid"))
+                 .values(case_id=bindparam("cid")),
+                 [{"rid": rid, "cid": case.id} for rid, case in links])
+
+
+def _match(cases: list[_Open], report: dict[str, Any]) -> _Open | None:
+    """The open case of this PC and user (or of this user, opened without a PC)."""
+    device, upn = report["device_id"], report["upn"]
+    for case in reversed(cases):
+        if device and case.device_id == device and (not upn or not case.upn or case.upn == upn):
+            return case
+    for case in reversed(cases):
+        if upn and case.upn == upn and not case.device_id:
+            return case
+    return None
+
+
+def _new_case(report: dict[str, Any], fixed_at: dict[tuple[str, str], datetime]) -> _Open:
+    opened = report["started_at"] or report["finished_at"]
+    case = _Open(0, report["upn"], report["device_id"], opened)
+    case.changes = {"upn": report["upn"], "device_id": report["device_id"],
+                    "device_name": report["device_name"], "cause": report["cause"],
+                    "join_type": report["join_type"], "status": "open", "source": "fleet",
+                    "needs_person": False, "opened_at": opened,
+                    **gaps(fixed_at, case.upn, case.device_id, opened)}
+    return case
+
+
+def _apply(case: _Open, report: dict[str, Any], verdict: str) -> bool:
+    """Record a report on its case; True when it fixed the case."""
+    if report["method"]:
+        case.changes["method"] = report["method"]
+    if verdict == "needs-person":
+        case.changes["needs_person"] = True
+    if verdict not in ("fixed", "healthy"):
+        return False
+    fixed = report["finished_at"]
+    case.changes.update(status="fixed", fixed_at=fixed,
+                        ttf_s=max(0, int((fixed - case.opened_at).total_seconds())))
+    return True
