@@ -5,12 +5,11 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from console_kit import Console
 from sqlalchemy import func, select, text
 
 from odfix.console.db import Case, EnrolmentToken, Report, WeeklyStat, sessions
 from odfix.fleet.report import FleetReport, MethodResult
-
-from console_kit import Console
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
 

@@ -4,13 +4,12 @@ import io
 import re
 import zipfile
 
+from console_kit import FIXTURES, Console
 from sqlalchemy import func, select
 
 from odfix.console.db import Case, Intake, sessions
 from odfix.diagnosis import diagnose
 from odfix.evidence import bundle
-
-from console_kit import FIXTURES, Console
 
 ZIP = FIXTURES / "bundles" / "collected_pc0001.zip"
 DSREG = FIXTURES / "dsregcmd" / "hybrid_prt_failure_learn.txt"

@@ -242,9 +242,10 @@ def _attach(conn: Connection, reports: list[dict[str, Any]], verdicts: dict[str,
         elif not case.id:
             case.id = conn.execute(insert(Case).values(**case.changes).returning(Case.id)
                                    ).scalar_one()
-    conn.execute(update(table_of(Report)).where(table_of(Report).c.id == bindparam("rid"))
-                 .values(case_id=bindparam("cid")),
-                 [{"rid": rid, "cid": case.id} for rid, case in links])
+    if links:
+        conn.execute(update(table_of(Report)).where(table_of(Report).c.id == bindparam("rid"))
+                     .values(case_id=bindparam("cid")),
+                     [{"rid": rid, "cid": case.id} for rid, case in links])
 
 
 def _match(cases: list[_Open], report: dict[str, Any]) -> _Open | None:
