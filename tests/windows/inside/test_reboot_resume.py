@@ -36,13 +36,18 @@ def renewed(capture: str) -> str:
                            f"AzureAdPrt : YES\n      AzureAdPrtUpdateTime : {stamp}")
 
 
+def broken(capture: str) -> str:
+    """The capture with a device key that cannot sign: what justifies Method 2 on this PC."""
+    return capture.replace("KeySignTest : PASSED", "KeySignTest : FAILED")
+
+
 @pytest.fixture
 def pc(tmp_path: Path) -> Iterator[dict[str, Path]]:
     bin_dir = tmp_path / "bin"
     files = {"capture": tmp_path / "dsregcmd_status.txt", "dsreg_log": tmp_path / "dsregcmd.log",
              "shutdown_log": tmp_path / "shutdown.log", "journal": tmp_path / "journal.jsonl",
              "config": tmp_path / "odfix resume" / "config.json"}
-    files["capture"].write_text(CAPTURE.read_text())
+    files["capture"].write_text(broken(CAPTURE.read_text()))
     commands = {
         "dsregcmd": make_cmd(bin_dir / "dsregcmd.cmd", f'echo %*>> "{files["dsreg_log"]}"\n'
                              f'if /i "%1"=="/status" type "{files["capture"]}"'),
