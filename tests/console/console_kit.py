@@ -54,3 +54,46 @@ def make_console(engine: Engine, url: str, **config: Any) -> Iterator[Console]:
     app = create_app(ConsoleConfig(db_url=url, **config))
     with TestClient(app, base_url="http://testserver") as client:
         yield Console(client, engine, password)
+
+
+class LiveServer:
+    """The app served by a real uvicorn on 127.0.0.1 (for browsers and posting clients)."""
+
+    def __init__(self, app: Any) -> None:
+        import socket
+        import threading
+        import time
+
+        import uvicorn
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = int(s.getsockname()[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
+                                                    log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the live server did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=20)
+
+
+def add_token(engine: Engine, site: str = "HQ") -> str:
+    """An enrolment token made straight in the database (as the fleet page would)."""
+    from odfix.console.db import EnrolmentToken
+
+    token, digest, prefix = auth.new_token()
+    with sessions(engine)() as db:
+        row = Site(name=site)
+        db.add(row)
+        db.flush()
+        db.add(EnrolmentToken(site_id=row.id, label=site, token_hash=digest, prefix=prefix))
+        db.commit()
+    return token

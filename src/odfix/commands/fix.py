@@ -104,10 +104,19 @@ def fix(
         None, "--error-code", help="The code the user saw (default with --simulate: the "
         "scenario's ticket)."),
     json_output: bool = typer.Option(False, "--json", help="One JSON line (<= 2,048 chars)."),
+    report_to: str | None = typer.Option(
+        None, "--report-to", metavar="URL", help="Post the run's report to the odfix console "
+        "(the site's enrolment token in ODFIX_REPORT_TOKEN)."),
 ) -> None:
     """Fix the 0x8004de40 family: diagnose, then run the guide's methods and verify each."""
     from odfix.fix.engine import Engine, FixOptions
     from odfix.fix.journal import Journal
+
+    if report_to:
+        from odfix.fleet import post
+
+        post.endpoint(report_to)  # a bad URL or no token: refused before anything changes
+        post.token()
 
     if simulate:
         host, ticket_code = _simulated(simulate, resume)
@@ -145,6 +154,8 @@ def fix(
         emit_json(report.compact())
     else:
         _print_report(report)
+    if report_to:
+        post.report_run(report_to, report.compact())
     raise typer.Exit(report.exit_code)
 
 

@@ -1,0 +1,120 @@
+"""Post run reports to the odfix console (``odfix fix --report-to URL``).
+
+The report goes to ``<URL>/api/v1/reports`` with the site's enrolment token from
+``ODFIX_REPORT_TOKEN``. A report the console has not acknowledged (offline, 5xx) waits in the
+outbox under the data directory and is sent first by the next ``--report-to`` run; the console
+keeps one copy per run id, so sending twice is harmless.
+"""
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from odfix.errors import BadInput, NetworkUnavailable
+from odfix.fleet.report import FleetReport, from_line
+
+TOKEN_ENV = "ODFIX_REPORT_TOKEN"
+ENDPOINT = "/api/v1/reports"
+
+
+def token() -> str:
+    """The enrolment token; ``BadInput`` before any work when it is missing."""
+    value = os.environ.get(TOKEN_ENV, "").strip()
+    if not value:
+        raise BadInput(f"--report-to needs the site's enrolment token in {TOKEN_ENV} (the "
+                       "console's Fleet page makes one)")
+    return value
+
+
+def endpoint(url: str) -> str:
+    if not url.startswith(("http://", "https://")):
+        raise BadInput(f"--report-to wants the console's http(s) URL, not {url!r}")
+    base = url.rstrip("/")
+    return base if base.endswith(ENDPOINT) else base + ENDPOINT
+
+
+def outbox() -> Path:
+    from odfix.fix.journal import data_dir
+
+    return data_dir() / "outbox"
+
+
+def _post(url: str, secret: str, document: dict[str, Any], attempts: int,
+          pause: float) -> str:
+    """POST one report with retries; the console's status (``created``/``duplicate``)."""
+    import httpx
+
+    last = ""
+    for attempt in range(attempts):
+        if attempt:
+            time.sleep(pause * 2 ** (attempt - 1))
+        try:
+            response = httpx.post(url, json=document, timeout=15.0,
+                                  headers={"Authorization": f"Bearer {secret}"})
+        except httpx.HTTPError as error:
+            last = f"{type(error).__name__}: {error}"
+            continue
+        if response.status_code in (200, 201):
+            return str(response.json().get("status", "created"))
+        message = _error(response)
+        if response.status_code in (401, 403, 413, 422):
+            raise BadInput(f"the console refused the report ({response.status_code}: {message})")
+        last = f"{response.status_code}: {message}"
+    raise NetworkUnavailable(f"could not post the report to {url} ({last}); it waits in "
+                             f"{outbox()} for the next --report-to run")
+
+
+def _error(response: Any) -> str:
+    try:
+        return str(response.json().get("error", response.text))[:200]
+    except ValueError:
+        return str(response.text)[:200]
+
+
+def send(url: str, line: dict[str, Any], *, attempts: int = 4, pause: float = 1.0) -> str:
+    """Post the run's ``--json`` line as a fleet report, then any reports still waiting.
+
+    The report is put in the outbox first and removed once the console acknowledged it.
+    Returns the console's status for this run's report.
+    """
+    target, secret = endpoint(url), token()
+    report: FleetReport = from_line(line, source="cli", kind="fix")
+    box = outbox()
+    box.mkdir(parents=True, exist_ok=True)
+    mine = box / f"{_safe(report.run_id)}.json"
+    mine.write_text(json.dumps(report.dump()), encoding="utf-8")
+    try:
+        status = _post(target, secret, report.dump(), attempts, pause)
+    except BadInput:
+        mine.unlink(missing_ok=True)  # refused: sending it again cannot help
+        raise
+    mine.unlink(missing_ok=True)
+    for waiting in sorted(box.glob("*.json"), key=lambda p: p.stat().st_mtime):
+        try:
+            _post(target, secret, json.loads(waiting.read_text(encoding="utf-8")), 1, pause)
+        except NetworkUnavailable:
+            break  # still unreachable: they wait for the next run
+        except (BadInput, OSError, ValueError):
+            pass  # refused or torn: sending it again cannot help
+        waiting.unlink(missing_ok=True)
+    return status
+
+
+def _safe(run_id: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)[:150]
+
+
+def report_run(url: str, line: dict[str, Any]) -> None:
+    """``send``, saying on stderr what happened; the fix's own exit code and output stand."""
+    from odfix import output
+    from odfix.errors import OdfixError
+
+    try:
+        status = send(url, line)
+    except OdfixError as error:
+        output.err_console.print(f"[yellow]report not posted[/]: {output.escape(error.message)}",
+                                 soft_wrap=True)
+        return
+    output.err_console.print(f"report posted to the console ({status})", soft_wrap=True)
