@@ -1,8 +1,10 @@
 """Helpers the console tests share: the app behind a TestClient, signed in as a lead."""
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from odfix.console import auth
 from odfix.console.app import create_app
 from odfix.console.config import ConsoleConfig
 from odfix.console.db import Site, sessions
+from odfix.fleet.report import FleetReport, MethodResult
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -97,3 +100,27 @@ def add_token(engine: Engine, site: str = "HQ") -> str:
         db.add(EnrolmentToken(site_id=row.id, label=site, token_hash=digest, prefix=prefix))
         db.commit()
     return token
+
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
+
+
+def report(run: str, *, verdict: str = "problem", user: str | None = "ada@contoso.com",
+           device: str | None = "DEV-1", host: str = "PC-1", cause: str = "cloned-image",
+           methods: list[tuple[str, str]] | None = None, at: datetime = T0,
+           minutes: int = 5, source: str = "cli") -> dict[str, Any]:
+    exit_code = {"healthy": 0, "fixed": 0, "problem": 1, "still-failing": 3,
+                 "needs-person": 4}[verdict]
+    doc = FleetReport(
+        run_id=run, source=source, kind="fix", device_id=device, device_name=host, user=user,  # type: ignore[arg-type]
+        join_type="hybrid-joined", cause=cause, verdict=verdict,  # type: ignore[arg-type]
+        methods=[MethodResult(method=m, outcome=o) for m, o in methods or []],  # type: ignore[arg-type]
+        exit_code=exit_code, started_at=at, ended_at=at + timedelta(minutes=minutes),
+        odfix_version="0.test")
+    return doc.dump()
+
+
+def post(console: Console, token: str, body: Any) -> Any:
+    return console.client.post("/api/v1/reports", content=json.dumps(body),
+                               headers={"Authorization": f"Bearer {token}",
+                                        "Content-Type": "application/json"})

@@ -3,36 +3,11 @@
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from console_kit import Console
+from console_kit import T0, Console, post, report
 from sqlalchemy import func, select, text
 
 from odfix.console.db import Case, EnrolmentToken, Report, WeeklyStat, sessions
-from odfix.fleet.report import FleetReport, MethodResult
-
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
-
-
-def report(run: str, *, verdict: str = "problem", user: str | None = "ada@contoso.com",
-           device: str | None = "DEV-1", host: str = "PC-1", cause: str = "cloned-image",
-           methods: list[tuple[str, str]] | None = None, at: datetime = T0,
-           minutes: int = 5, source: str = "cli") -> dict[str, Any]:
-    exit_code = {"healthy": 0, "fixed": 0, "problem": 1, "still-failing": 3,
-                 "needs-person": 4}[verdict]
-    doc = FleetReport(
-        run_id=run, source=source, kind="fix", device_id=device, device_name=host, user=user,  # type: ignore[arg-type]
-        join_type="hybrid-joined", cause=cause, verdict=verdict,  # type: ignore[arg-type]
-        methods=[MethodResult(method=m, outcome=o) for m, o in methods or []],  # type: ignore[arg-type]
-        exit_code=exit_code, started_at=at, ended_at=at + timedelta(minutes=minutes),
-        odfix_version="0.test")
-    return doc.dump()
-
-
-def post(console: Console, token: str, body: Any) -> Any:
-    return console.client.post("/api/v1/reports", content=json.dumps(body),
-                               headers={"Authorization": f"Bearer {token}",
-                                        "Content-Type": "application/json"})
 
 
 def test_tokens_are_stored_hashed_and_revocable(lead: Console) -> None:

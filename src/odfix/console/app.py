@@ -177,12 +177,16 @@ def create_app(config: ConsoleConfig) -> FastAPI:
         if oauth is None:
             raise HTTPException(404, "OpenID Connect sign-in is not configured")
         from authlib.integrations.base_client import OAuthError
+        from joserfc.errors import JoseError
 
         try:
             token = await oauth.authorize_access_token(request)
         except OAuthError as error:
             return render(request, "login.html", None, code=401, next="/",
                           error=f"Sign-in failed: {error.description or error.error}")
+        except JoseError as error:  # the ID token did not verify (audience, signature, expiry)
+            return render(request, "login.html", None, code=401, next="/",
+                          error=f"Sign-in failed: the ID token was refused ({error})")
         claims = dict(token.get("userinfo") or {})
         assert config.oidc is not None
         role = auth.role_from_claims(claims, config.oidc)

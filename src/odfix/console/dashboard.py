@@ -5,6 +5,7 @@ percentiles walk the ``(cause, ttf_s)`` / ``(method, ttf_s)`` indexes with OFFSE
 SQLite and PostgreSQL answer without sorting.
 """
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -84,7 +85,7 @@ def _percentile(conn: Connection, column: str, key: str, n: int, q: float) -> in
     if n == 0:
         return None
     c = table_of(Case).c
-    offset = min(n - 1, max(0, round(q * (n - 1))))
+    offset = max(0, math.ceil(q * n) - 1)  # nearest rank
     return conn.execute(select(c.ttf_s).where(c[column] == key, c.ttf_s.is_not(None))
                         .order_by(c.ttf_s).limit(1).offset(offset)).scalar()
 
