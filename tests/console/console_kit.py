@@ -51,10 +51,15 @@ class Console:
         return found.group(1)
 
 
-def make_console(engine: Engine, url: str, **config: Any) -> Iterator[Console]:
+def prepare(engine: Engine, url: str, **config: Any) -> tuple[Any, str]:
+    """The app over a migrated database, and the break-glass password."""
     with sessions(engine)() as db:
         password = auth.set_break_glass_password(db)
-    app = create_app(ConsoleConfig(db_url=url, **config))
+    return create_app(ConsoleConfig(db_url=url, **config)), password
+
+
+def make_console(engine: Engine, url: str, **config: Any) -> Iterator[Console]:
+    app, password = prepare(engine, url, **config)
     with TestClient(app, base_url="http://testserver") as client:
         yield Console(client, engine, password)
 

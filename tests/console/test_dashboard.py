@@ -48,7 +48,11 @@ def test_figures(lead: Console) -> None:
     causes = {r.key: r for r in board.causes}
     stale = causes["stale-token-password-change"]
     assert (stale.cases, stale.open, stale.fixed, stale.needs_person) == (4, 2, 2, 1)
-    assert stale.success_rate == 1.0 and stale.person_share == 0.25
+    # per cause, the fix runs: two verified fixes, one pause for the user, in three runs
+    assert (stale.runs, stale.runs_fixed, stale.runs_needed_person) == (3, 2, 1)
+    assert stale.success_rate == 2 / 3 and stale.person_share == 1 / 3
+    pair = board.matrix[("stale-token-password-change", "credential-cleanup")]
+    assert (pair.runs, pair.runs_fixed, pair.runs_needed_person) == (2, 1, 1)
     assert (stale.median_s, stale.p90_s) == (4200, 11400)
     clone = causes["cloned-image"]
     assert (clone.cases, clone.open, clone.median_s) == (2, 1, 600)
@@ -76,7 +80,7 @@ def test_page_renders_svg_and_tables(lead: Console) -> None:
     assert page.text.count("<svg") >= 4
     assert not re.findall(r'(?:src|href)="(?:https?:)?//', page.text)  # nothing fetched
     for text in ("stale-token-password-change", "1.2 h", "3.2 h", "u1@x.com", "pc-4, pc-5",
-                 "25 %", "50 %"):
+                 "67 %", "50 %", "Which method works for which cause"):
         assert text in page.text, text
     assert "<script" not in page.text.replace('<script src="/static/console.js" defer>', "")
     with sessions(lead.engine)() as db:

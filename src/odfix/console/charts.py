@@ -108,13 +108,18 @@ def weekly_chart(weeks: list[Week], label: str) -> Markup:
     if points:
         body.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="#111" '
                     'stroke-width="2"><title>share of runs that fixed the PC</title></polyline>')
-    x = left
-    for cause in causes:
-        body.append(f'<rect x="{x:.1f}" y="{base + 24}" width="10" height="10" '
-                    f'fill="{colour[cause]}"/>')
-        body.append(_text(x + 14, base + 33, cause))
-        x += 26 + 6.6 * len(cause)
-    body.append(f'<line x1="{x:.1f}" y1="{base + 29}" x2="{x + 16:.1f}" y2="{base + 29}" '
-                'stroke="#111" stroke-width="2"/>')
-    body.append(_text(x + 20, base + 33, "share fixed"))
-    return _svg(base + 44, body, label)
+    entries = [(c, colour[c]) for c in causes] + [("share fixed", "")]
+    x, y = left, base + 24
+    for name, fill in entries:
+        width = 26 + 6.6 * len(name)
+        if x + width > WIDTH:
+            x, y = left, y + 16
+        if fill:
+            body.append(f'<rect x="{x:.1f}" y="{y}" width="10" height="10" fill="{fill}"/>')
+            body.append(_text(x + 14, y + 9, name))
+        else:
+            body.append(f'<line x1="{x:.1f}" y1="{y + 5}" x2="{x + 16:.1f}" y2="{y + 5}" '
+                        'stroke="#111" stroke-width="2"/>')
+            body.append(_text(x + 20, y + 9, name))
+        x += width + 6
+    return _svg(y + 16, body, label)

@@ -33,7 +33,7 @@ class Row:
 
     @property
     def success_rate(self) -> float | None:
-        """Verified fixes per fix run (fleet), else fixed per case."""
+        """Verified fixes per fix run (fleet reports), else fixed per closed case."""
         if self.runs:
             return self.runs_fixed / self.runs
         done = self.cases - self.open
@@ -79,6 +79,8 @@ class Dashboard:
     clones: list[Clone]
     weeks: list[Week]
     totals: dict[str, int]
+    matrix: dict[tuple[str, str], Row]
+    """(cause, method) -> fix runs: which method works for which cause."""
 
 
 def _percentile(conn: Connection, column: str, key: str, n: int, q: float) -> int | None:
@@ -135,8 +137,9 @@ def _clones(conn: Connection, top: int = 50) -> list[Clone]:
     return [Clone(k, v) for k, v in names.items()]
 
 
-def _weeks(conn: Connection, count: int, today: datetime) -> tuple[list[Week], dict[str, Row]]:
-    """The last ``count`` weeks' runs, and every method's totals (all weeks)."""
+def _weeks(conn: Connection, count: int, today: datetime
+           ) -> tuple[list[Week], dict[tuple[str, str], Row]]:
+    """The last ``count`` weeks' runs, and every (cause, method)'s totals (all weeks)."""
     w = table_of(WeeklyStat).c
     first = week_of(today - timedelta(weeks=count - 1))
     weeks = {week_of(today - timedelta(weeks=i)): Week(week_of(today - timedelta(weeks=i)))
@@ -151,12 +154,13 @@ def _weeks(conn: Connection, count: int, today: datetime) -> tuple[list[Week], d
             bucket.fixed += fixed
             bucket.needed_person += person
             bucket.by_cause[cause] = bucket.by_cause.get(cause, 0) + runs
-    methods: dict[str, Row] = {}
-    for method, runs, fixed, person in conn.execute(
-            select(w.method, func.sum(w.runs), func.sum(w.fixed), func.sum(w.needed_person))
-            .group_by(w.method)):
-        methods[method] = Row(method, runs=runs, runs_fixed=fixed, runs_needed_person=person)
-    return list(weeks.values()), methods
+    pairs: dict[tuple[str, str], Row] = {}
+    for cause, method, runs, fixed, person in conn.execute(
+            select(w.cause, w.method, func.sum(w.runs), func.sum(w.fixed),
+                   func.sum(w.needed_person)).group_by(w.cause, w.method)):
+        pairs[(cause, method)] = Row(method, runs=runs, runs_fixed=fixed,
+                                     runs_needed_person=person)
+    return list(weeks.values()), pairs
 
 
 def build(conn: Connection, *, days: int = 14, weeks: int = 12, top: int = 15,
@@ -164,13 +168,14 @@ def build(conn: Connection, *, days: int = 14, weeks: int = 12, top: int = 15,
     """Everything the dashboard page shows; ``days``: the recurrence window."""
     causes = _rows(conn, "cause")
     methods = _rows(conn, "method")
-    trend, run_totals = _weeks(conn, weeks, today or datetime.now(UTC))
-    for key, counted in run_totals.items():
-        if key == NO_METHOD:
-            continue
-        row = methods.setdefault(key, Row(key))
-        row.runs, row.runs_fixed = counted.runs, counted.runs_fixed
-        row.runs_needed_person = counted.runs_needed_person
+    trend, pairs = _weeks(conn, weeks, today or datetime.now(UTC))
+    for (cause, method), counted in pairs.items():
+        for row in (causes.setdefault(cause, Row(cause)),
+                    None if method == NO_METHOD else methods.setdefault(method, Row(method))):
+            if row is not None:
+                row.runs += counted.runs
+                row.runs_fixed += counted.runs_fixed
+                row.runs_needed_person += counted.runs_needed_person
     users, user_count = _recurring(conn, "upn", "user_gap_s", days, top)
     devices, device_count = _recurring(conn, "device_id", "device_gap_s", days, top)
     c = table_of(Case).c
@@ -182,4 +187,5 @@ def build(conn: Connection, *, days: int = 14, weeks: int = 12, top: int = 15,
         methods=sorted(methods.values(), key=lambda r: (-(r.runs or r.cases), r.key)),
         recurring_users=users, recurring_user_count=user_count,
         recurring_devices=devices, recurring_device_count=device_count,
-        clones=_clones(conn), weeks=trend, totals=totals)
+        clones=_clones(conn), weeks=trend, totals=totals,
+        matrix={k: v for k, v in pairs.items() if k[1] != NO_METHOD})
