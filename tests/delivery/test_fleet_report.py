@@ -26,8 +26,8 @@ def test_paused_then_resumed_run_reports_needs_person_then_fixed(capsys):
     assert report.cause == "stale-token-password-change"
     outcomes = {m.method: m.outcome for m in report.methods}
     # a password reset proves no broken registration: Disconnect is not planned (issue 9)
-    assert outcomes == {"wam-signout": "needs-person", "credential-cleanup": "not-run",
-                        "unlink-relink-onedrive": "not-run"}
+    assert outcomes == {"new-password-sign-in": "needs-person", "credential-cleanup": "not-run",
+                        "wam-signout": "not-run", "unlink-relink-onedrive": "not-run"}
     assert report.device_name == "PC-0001" and report.user == "user1@contoso.com"
     assert report.odfix_version == __version__
     assert report.started_at <= report.ended_at and report.started_at.tzinfo is not None
@@ -36,7 +36,8 @@ def test_paused_then_resumed_run_reports_needs_person_then_fixed(capsys):
     fixed = from_line(done)
     assert code == 0 and fixed.verdict == "fixed" and fixed.run_id == report.run_id
     outcomes = {m.method: m.outcome for m in fixed.methods}
-    assert outcomes["wam-signout"] == "not-fixed" and outcomes["credential-cleanup"] == "fixed"
+    assert outcomes["new-password-sign-in"] == "not-fixed"
+    assert outcomes["credential-cleanup"] == "fixed" and outcomes["wam-signout"] == "not-run"
     assert "reconnect-work-account" not in outcomes
     assert fixed.user == report.user
 

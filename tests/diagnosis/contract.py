@@ -8,7 +8,7 @@ CAUSE_IDS = {"stale-token-password-change", "device-registration", "cloned-image
              "recurring-conditional-access", "connectivity-tls", "multiple-identities", "healthy"}
 METHOD_IDS = {"credential-cleanup", "reconnect-work-account", "unlink-relink-onedrive",
               "wam-signout", "dsregcmd-leave-join", "connectivity-checks", "clear-office-identity",
-              "reset-onedrive"}
+              "reset-onedrive", "new-password-sign-in", "sign-in-again"}
 SEVERITIES = {"info", "warning", "error"}
 CONTEXTS = {"user", "elevated", "local-admin", "ui"}
 

@@ -240,9 +240,10 @@ def test_journal_run_is_one_readable_line_per_entry(capsys, data_dir):
     assert main(["fix", "--simulate", "password-reset", "--resume"]) == ExitCode.OK
     assert main(["journal", "--run", run]) == ExitCode.OK
     out = capsys.readouterr().out
-    assert "cause stale-token-password-change, join type entra-registered, plan wam-signout" in out
+    assert ("cause stale-token-password-change, join type entra-registered, plan "
+            "new-password-sign-in") in out
     assert "credential — before {target: LegacyGeneric:target=MicrosoftOffice" in out
-    assert "paused      wam-signout/1  Sign out of every Microsoft 365 app" in out
+    assert "paused      new-password-sign-in/1  Lock the PC (Windows logo key + L)" in out
     assert "=" not in out.split("run-start", 1)[1].splitlines()[0]
 
 

@@ -96,7 +96,9 @@ def test_leave_on_an_entra_joined_pc_needs_allow_unjoin_in_the_action_too(make_h
     host = make_host("entra-joined-needs-admin")
     host.state.context = Context.ELEVATED
     guide = load_guide()
-    leave = next(s.action for s in guide.method("dsregcmd-leave-join").steps_for("entra-joined")
+    # The guide never plans a leave on an Entra joined PC (it re-provisions instead); the action
+    # must still refuse one there by itself, so take the hybrid path's leave.
+    leave = next(s.action for s in guide.method("dsregcmd-leave-join").steps_for("hybrid-joined")
                  if s.action and s.action.name == "dsregcmd_leave")
     changes: list[dict[str, Any]] = []
     runtime = actions.Runtime(host=host, guide=guide, record=changes.append, resume_argv=[],

@@ -17,15 +17,15 @@ from .conftest import folder_digest
 # scenario → (cause the report names, methods run in order, exit code)
 MATRIX = {
     "healthy": ("healthy", [], ExitCode.OK),
-    "password-reset": ("stale-token-password-change", ["wam-signout", "credential-cleanup"],
-                       ExitCode.OK),
-    "stale-credentials": ("stale-token-password-change", ["wam-signout", "credential-cleanup"],
-                          ExitCode.OK),
+    "password-reset": ("stale-token-password-change",
+                       ["new-password-sign-in", "credential-cleanup"], ExitCode.OK),
+    "stale-credentials": ("stale-token-password-change",
+                          ["new-password-sign-in", "credential-cleanup"], ExitCode.OK),
     "device-registration-corrupt": ("device-registration", ["reconnect-work-account"],
                                     ExitCode.OK),
     # One PC cannot tell its cloned registration from a broken one (the fleet check can).
     "cloned-image": ("device-registration", ["reconnect-work-account"], ExitCode.OK),
-    "recurring-ca": ("recurring-conditional-access", ["wam-signout"], ExitCode.OK),
+    "recurring-ca": ("recurring-conditional-access", ["sign-in-again"], ExitCode.OK),
     "connectivity-tls": ("connectivity-tls", ["connectivity-checks"], ExitCode.OK),
     "multiple-identities": ("multiple-identities", ["clear-office-identity"], ExitCode.OK),
     "entra-joined-needs-admin": ("device-registration", [], ExitCode.NEEDS_USER),
@@ -210,7 +210,8 @@ def test_method_3_and_reset_relink_the_account_and_keep_the_files(make_host, tmp
     assert report.healthy and [v.method for v in report.verifications] == [method]
     assert folder_digest(host.onedrive_folder()) == files
     if method == "reset-onedrive":
-        before = next(e.data["before"] for e in journal.entries() if e.kind == "change")
+        before = next(e.data["before"] for e in journal.entries()
+                      if e.kind == "change" and "registry" in e.data["before"])
         saved = before["registry"][r"HKCU\Software\Microsoft\OneDrive\Accounts\Business1"]
         assert {"name": "UserEmail", "kind": "REG_SZ", "data": "user1@contoso.com"} in saved
 

@@ -172,3 +172,68 @@ def test_explain_unknown_or_malformed_is_one_line_exit_2(capsys, bad):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.count("\n") == 1 and captured.err.startswith("odfix: error:")
+
+
+def test_every_guide_path_names_a_guide_method_or_cause():
+    from odfix.guide import load_guide
+
+    guide = load_guide()
+    known = {m.id for m in guide.methods} | {c.id for c in guide.causes}
+    for entry in load_catalog().entries.values():
+        assert set(entry.guide_path) <= known, entry.code
+
+
+# Issue 9: codes seen in real captures (dsregcmd Diagnostic Data and PRT diagnostics, sign-in
+# logs), with Microsoft's reading; family and category are what odfix acts on.
+@pytest.mark.parametrize(("code", "family", "category"), [
+    ("AADSTS500014", "aadsts", "account-license"),
+    ("AADSTS700003", "aadsts", "device"),
+    ("AADSTS50158", "aadsts", "interrupt"),
+    ("AADSTS90002", "aadsts", "device"),
+    ("0x801c001d", "dsreg", "device"),
+    ("0x801c0021", "dsreg", "network"),
+    ("0x801c001f", "dsreg", "network"),
+    ("0x801c03f2", "dsreg", "device"),
+    ("0x801c003a", "dsreg", "device"),
+    ("0x80090016", "dsreg", "device"),
+    ("0x80072ee2", "win32", "network"),
+    ("0x80072f94", "win32", "network"),
+    ("0x8018002b", "mdm", "device"),
+    ("-1073741715", "ntstatus", "unknown"),  # 0xC000006D, dsregcmd's PRT Attempt Status
+    ("0xc000005f", "ntstatus", "account-license"),
+    ("0xc00484c1", "ntstatus", "network"),
+])
+def test_registration_and_new_codes(code, family, category):
+    entry = load_catalog().lookup(code)
+    assert (entry.family, entry.category) == (family, category)
+    assert not entry.facility
+
+
+def test_hybrid_join_not_configured_goes_to_the_admin():
+    entry = load_catalog().lookup("0x801C001D")
+    assert entry.name == "DSREG_AUTOJOIN_ADCONFIG_READ_FAILED" and entry.guide_path == ()
+    assert "service connection point" in entry.meaning and "ms-hybrid-troubleshoot" in entry.sources
+
+
+def test_corrected_meanings():
+    catalog = load_catalog()
+    flow = catalog.lookup("AADSTS50089")
+    assert "flow token expired" in flow.meaning and "Not a password change" in flow.meaning
+    assert flow.category != "password-change"
+    json_error = catalog.lookup("0xCAA60003")
+    assert json_error.confidence == "microsoft-doc" and json_error.verified
+    assert "ms-webprovidererror" in json_error.sources
+    assert "ERROR_ADAL_JSON_INVALID_PARAMETER" in json_error.meaning
+    ssl = catalog.lookup("0xCAA82F8F")
+    assert "certificate" in ssl.meaning and ssl.category == "network"
+    blocked = catalog.lookup("AADSTS53003")
+    assert blocked.guide_path == () and "admin reviews" in blocked.meaning
+    grant = catalog.lookup("0xCAA20003")
+    assert "our inference" in grant.meaning
+    disabled = catalog.lookup("AADSTS135011")
+    assert disabled.guide_path == () and "on-premises Active Directory" in disabled.meaning
+    deleted = catalog.lookup("AADSTS700003")
+    assert deleted.guide_path == ("reconnect-work-account",) and not deleted.verified
+    assert catalog.lookup("AADSTS50173").guide_path[0] == "new-password-sign-in"
+    assert "reconnect-work-account" not in catalog.lookup("0x8004DE40").guide_path[:-1]
+    assert catalog.lookup("0x8004DE40").guide_path[-1] == "dsregcmd-leave-join"

@@ -1,6 +1,7 @@
 """``odfix guide`` and ``odfix kb`` through ``odfix.cli.main``: exit codes, JSON, files, errors."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -112,9 +113,50 @@ def test_kb_missing_config_and_unwritable_out(capsys, tmp_path):
     code, _, err = run(capsys, "kb", "--config", str(tmp_path / "absent.yaml"))
     assert code == ExitCode.BAD_INPUT and "cannot read" in err
     code, _, err = run(capsys, "kb", "--out", str(tmp_path / "no-such-dir" / "kb.md"))
-    assert code == ExitCode.BAD_INPUT and "cannot write" in err
+    assert code == ExitCode.BAD_INPUT and "does not exist" in err
     code, _, err = run(capsys, "kb", "--org", "")
     assert code == ExitCode.BAD_INPUT and "--org" in err
+
+
+@pytest.mark.parametrize(("target", "code", "needle"), [
+    ("missing/kb.md", ExitCode.BAD_INPUT, "the folder"),
+    (".", ExitCode.BAD_INPUT, "it is a folder"),
+    ("/dev/full", ExitCode.IO_ERROR, "No space left"),
+])
+def test_kb_out_failures_are_one_line(capsys, tmp_path, target, code, needle):
+    if target == "/dev/full" and not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    out_path = target if target.startswith("/") else str(tmp_path / target)
+    exit_code, out, err = run(capsys, "kb", "--out", out_path)
+    assert exit_code == code and out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err and needle in err
+
+
+@pytest.mark.parametrize("source", ["big", "endless", "nested", "binary", "folder"])
+def test_kb_config_hostile_files_are_one_line(capsys, tmp_path, source):
+    config = tmp_path / "kb.yaml"
+    if source == "big":
+        config.write_text("org: " + "x" * 70_000 + "\n", encoding="utf-8")
+    elif source == "nested":
+        config.write_text("org: " + "[" * 5000 + "\n", encoding="utf-8")
+    elif source == "binary":
+        config.write_bytes(b"org: \xff\xfe\x00")
+    elif source == "folder":
+        config.mkdir()
+    else:
+        if not Path("/dev/zero").exists():
+            pytest.skip("no /dev/zero on this system")
+        config = Path("/dev/zero")  # never ends: read only up to the limit
+    code, out, err = run(capsys, "kb", "--config", str(config))
+    assert code == ExitCode.BAD_INPUT and out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err and str(config) in err
+
+
+@pytest.mark.parametrize("option", ["--org", "--contact"])
+def test_kb_free_text_is_bounded(capsys, option):
+    code, out, err = run(capsys, "kb", option, "x" * 201)
+    assert code == ExitCode.BAD_INPUT and out == "" and err.count("\n") == 1
+    assert option in err and "200" in err
 
 
 def test_kb_rejects_unknown_format(capsys):

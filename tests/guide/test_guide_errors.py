@@ -43,14 +43,14 @@ def test_guide_error_is_bad_input():
 @pytest.mark.parametrize(("change", "path", "problem"), [
     (lambda d: step(d, 1, 2)["action"].update(context="root"),
      "methods[1].steps[2].action.context", "'user', 'elevated', 'local-admin' or 'ui'"),
-    (lambda d: step(d, 0, 4)["action"].update(args={"seconds": "soon"}),
-     "methods[0].steps[4].action.args.seconds", "valid integer"),
+    (lambda d: step(d, 1, 4)["action"].update(args={"seconds": "soon"}),
+     "methods[1].steps[4].action.args.seconds", "valid integer"),
     (lambda d: d["methods"][2].update(number="three"), "methods[2].number", "valid integer"),
-    (lambda d: step(d, 0, 5)["action"].update(name="format_disk"),
-     "methods[0].steps[5].action", "format_disk"),
-    (lambda d: step(d, 0, 3)["action"].update(args={"timeout": 5}),
-     "methods[0].steps[3].action.args.timeout_s", "Field required"),
-    (lambda d: step(d, 0, 3).update(colour="red"), "methods[0].steps[3].colour", "not permitted"),
+    (lambda d: step(d, 1, 5)["action"].update(name="format_disk"),
+     "methods[1].steps[5].action", "format_disk"),
+    (lambda d: step(d, 1, 3)["action"].update(args={"timeout": 5}),
+     "methods[1].steps[3].action.args.timeout_s", "Field required"),
+    (lambda d: step(d, 1, 3).update(colour="red"), "methods[1].steps[3].colour", "not permitted"),
     (lambda d: d["causes"][0]["plan"].append("defragment"),
      "causes[0].plan[4]", "unknown method id 'defragment'"),
     (lambda d: d["special_cases"][1]["sequence"][2].update(method="nope"),
@@ -58,13 +58,24 @@ def test_guide_error_is_bad_input():
     (lambda d: d["special_cases"][0].update(cause="gremlins"),
      "special_cases[0].cause", "unknown cause id 'gremlins'"),
     (lambda d: d["methods"][3]["sources"].append("hearsay"),
-     "methods[3].sources[3]", "unknown source id 'hearsay'"),
+     "methods[3].sources[2]", "unknown source id 'hearsay'"),
     (lambda d: d["methods"][0].update(confidence="certain"),
      "methods[0].confidence", "'microsoft-doc', 'community' or 'inferred'"),
     (lambda d: d["causes"][1].update(plan_by_join_type={"laptop": []}),
      "causes[1].plan_by_join_type.laptop", "entra-joined"),
-    (lambda d: d["methods"][1]["variants"][1].update(join_types=["hybrid-joined"]),
-     "methods[1].variants[2].join_types", "hybrid-joined has two variants"),
+    (lambda d: d["methods"][2]["variants"][1].update(join_types=["hybrid-joined"]),
+     "methods[2].variants[2].join_types", "hybrid-joined has two variants"),
+    # An unjoin without its checklist, or outside a join-type variant, does not load.
+    (lambda d: d["methods"][2]["variants"][0].pop("checklist"),
+     "methods[2].variants[0].checklist", "needs a checklist"),
+    (lambda d: d["methods"][2]["variants"][2].update(checklist="vibes"),
+     "methods[2].variants[2].checklist[0]", "unknown checklist id 'vibes'"),
+    (lambda d: d["methods"][2]["steps"].append(
+        d["methods"][2]["variants"][2]["steps"][0]),
+     "methods[2].steps[1]", "belongs in a join-type variant"),
+    (lambda d: d["special_cases"][1]["sequence"].insert(1, {"step": {
+        "title": "Leave", "text": "Leave.", "command": "dsregcmd /leave"}}),
+     "special_cases[1].sequence[1].step", "belongs in a join-type variant"),
     (lambda d: d["methods"][4].update(id="credential-cleanup"),
      "methods[4].id", "duplicate id"),
 ])
@@ -81,7 +92,7 @@ def test_error_names_the_line_of_the_field(tmp_path):
     path.write_text(text, encoding="utf-8")
     expected_line = text.splitlines().index("          context: root") + 1
     message = error_for(path)
-    assert f"methods[0].steps[4].action.context (line {expected_line})" in message
+    assert f"methods[1].steps[4].action.context (line {expected_line})" in message
 
 
 def test_yaml_syntax_error_gives_the_line(tmp_path):

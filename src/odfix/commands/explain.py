@@ -33,7 +33,8 @@ def explain(
     if entry.facility:
         confidence += " (explained by its facility group)"
     table.add_row("[bold]Confidence[/]", confidence)
-    table.add_row("[bold]Guide path[/]", " → ".join(entry.guide_path) or "none in the guide")
+    path = " → ".join(entry.guide_path) or "none on the PC (see the category)"
+    table.add_row("[bold]Guide path[/]", path)
     cited = "\n".join(f"[{s['id']}] {s['text']}" for s in sources)
     table.add_row("[bold]Sources[/]", output.escape(cited))
     output.console.print(table)

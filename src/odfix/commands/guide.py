@@ -1,5 +1,6 @@
 """``odfix guide`` (the fix guide as a checklist or JSON) and ``odfix kb`` (the KCS article)."""
 
+import errno
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -8,11 +9,11 @@ from typing import TYPE_CHECKING
 import typer
 
 from odfix import output
-from odfix.errors import BadInput
+from odfix.errors import BadInput, IOFailure
 from odfix.output import emit_json, escape
 
 if TYPE_CHECKING:
-    from odfix.guide import Guide, JoinType, Method, Plan, Step
+    from odfix.guide import Guide, JoinType, Method, Plan, Step, Variant
 
 
 class KbFormatOption(StrEnum):
@@ -79,11 +80,22 @@ def kb(
     if out is None:
         sys.stdout.write(article)
         return
-    try:
-        out.write_text(article, encoding="utf-8")
-    except OSError as error:
-        raise BadInput(f"cannot write {out}: {error.strerror or error}") from None
+    _write(out, article)
     output.console.print(f"Wrote {escape(str(out))}")
+
+
+def _write(out: Path, text: str) -> None:
+    """Write ``text`` to ``out``; a wrong path is bad input (exit 2), a failing disk an I/O error
+    (exit 8), each one line."""
+    try:
+        out.write_text(text, encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        raise BadInput(f"cannot write {out}: the folder {out.parent} does not exist") from None
+    except IsADirectoryError:
+        raise BadInput(f"cannot write {out}: it is a folder; give a file name") from None
+    except OSError as error:
+        reason = error.strerror or errno.errorcode.get(error.errno or 0, str(error))
+        raise IOFailure(f"cannot write {out}: {reason}") from None
 
 
 def register(app: typer.Typer) -> None:
@@ -128,7 +140,21 @@ def _print_steps(steps: "list[Step]", indent: str = "  ") -> None:
             output.console.print(f"{indent}     [green]{escape(step.command)}[/]")
 
 
-def _print_method(method: "Method", join: "JoinType | None") -> None:
+def _print_variant_head(data: "Guide", variant: "Variant", head: str, indent: str,
+                        items: bool = False) -> None:
+    output.console.print(f"{indent}[yellow]{head}: {escape(variant.title)}[/]")
+    output.console.print(f"{indent}  {escape(variant.why)}")
+    if variant.checklist:
+        checklist = data.checklist(variant.checklist)
+        output.console.print(f"{indent}  [red]First: the checklist “{escape(checklist.title)}”[/]")
+        for item in checklist.items if items else []:
+            output.console.print(f"{indent}    [red]☐ {escape(item.text)}[/]")
+    if variant.gate:
+        output.console.print(f"{indent}  [yellow]Gate: {escape(variant.gate)}[/]")
+
+
+def _print_method(data: "Guide", method: "Method", join: "JoinType | None",
+                  checklist_items: bool = False) -> None:
     number = f"Method {method.number}: " if method.number else ""
     output.console.print(f"\n[bold underline]{number}{escape(method.title)}[/]  "
                          f"[dim]({method.id})[/]")
@@ -136,18 +162,21 @@ def _print_method(method: "Method", join: "JoinType | None") -> None:
     output.console.print(f"  {_cites(method.confidence.value, method.sources)}")
     variant = method.variant_for(join) if join is not None else None
     if variant is not None:
-        output.console.print(f"  [yellow]Variant for {join}: {escape(variant.title)}[/]")
-        if variant.gate:
-            output.console.print(f"  [yellow]Gate: {escape(variant.gate)}[/]")
+        _print_variant_head(data, variant, f"Path for {join}", "  ", checklist_items)
         _print_steps(variant.steps)
     else:
+        if join is None and method.variants:
+            output.console.print("  [bold]Which path?[/] Read the join type first "
+                                 "(dsregcmd /status, in the user's own session):")
+            for info in data.join_types:
+                path = method.variant_for(info.id)
+                output.console.print(f"    • {escape(info.title)} ({escape(info.dsregcmd)}) → "
+                                     f"{escape(path.title) if path else 'the steps below'}")
         _print_steps(method.steps)
         if join is None:
             for other in method.variants:
                 joins = ", ".join(other.join_types)
-                output.console.print(f"  [yellow]Variant ({joins}): {escape(other.title)}[/]")
-                if other.gate:
-                    output.console.print(f"    [yellow]Gate: {escape(other.gate)}[/]")
+                _print_variant_head(data, other, f"Path ({joins})", "  ")
                 _print_steps(other.steps, indent="    ")
     output.console.print(f"  [bold]Test:[/] {escape(method.test.text)}")
     output.console.print(f"    ✓ {escape(method.test.if_fixed)}")
@@ -160,12 +189,19 @@ def _print_guide(data: "Guide", join: "JoinType | None") -> None:
     output.console.print("\n[bold]Rules[/]")
     for rule in data.rules:
         output.console.print(f"  • {escape(rule)}")
+    for checklist in data.checklists:
+        output.console.print(f"\n[bold red]{escape(checklist.title)}[/]  [dim]({checklist.id})[/]")
+        output.console.print(f"  {escape(checklist.why)}")
+        for point in checklist.items:
+            output.console.print(f"  ☐ {escape(point.text)}")
+            output.console.print(f"    {_cites(point.confidence.value, point.sources)}")
     for method in data.methods:
-        _print_method(method, join)
+        _print_method(data, method, join)
     output.console.print("\n[bold]Special cases[/]")
     for case in data.special_cases:
         output.console.print(f"\n[bold underline]{escape(case.title)}[/]  "
                              f"[dim](cause: {case.cause})[/]")
+        output.console.print(f"  When: {escape(case.when)}")
         output.console.print(f"  {escape(case.explanation)}")
         output.console.print(f"  {_cites(case.confidence.value, case.sources)}")
         for number, item in enumerate(case.sequence, start=1):
@@ -176,10 +212,14 @@ def _print_guide(data: "Guide", join: "JoinType | None") -> None:
             label = f"Method {method.number}: " if method.number else ""
             note = f" — {item.note}" if item.note else ""
             output.console.print(f"  ☐ {number}. Run {label}{escape(method.title + note)}")
+        for case_note in case.notes:
+            output.console.print(f"  Note: {escape(case_note)}")
     output.console.print("\n[bold]Causes[/]")
     for cause in data.causes:
         output.console.print(f"  • [bold]{escape(cause.title)}[/] [dim]({cause.id})[/]: "
                              f"{escape(' → '.join(cause.plan) or 'nothing to do')}")
+        for join_type, plan in cause.plan_by_join_type.items():
+            output.console.print(f"    on {join_type}: {escape(' → '.join(plan) or 'nothing')}")
         output.console.print(f"    {_cites(cause.confidence.value, cause.sources)}")
     output.console.print("\n[bold]Sources[/]")
     for source_id, source in data.sources.items():
@@ -195,7 +235,7 @@ def _print_plan(data: "Guide", plan: "Plan") -> None:
     if not plan.methods:
         output.console.print("  Nothing to run.")
     for method_id in data.plan_for(plan.cause, plan.join_type):
-        _print_method(data.method(method_id), plan.join_type)
+        _print_method(data, data.method(method_id), plan.join_type, checklist_items=True)
     for escalation in plan.escalations:
         output.console.print(f"\n[bold]Escalate to {escape(escalation.to)}:[/] "
                              f"{escape(escalation.when)}")

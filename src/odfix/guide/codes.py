@@ -1,4 +1,5 @@
-"""The error-code catalog: OneDrive 0x8004de.., WAM 0xCAA.. and AADSTS codes, as validated data.
+"""The error-code catalog: OneDrive 0x8004de.., WAM 0xCAA.., AADSTS, device registration (0x801C..),
+Intune enrolment (0x8018..) and the HRESULT/NTSTATUS codes dsregcmd prints, as validated data.
 
 Codes arrive in many spellings: ``0x8004de40``, ``8004DE40``, ``-2147164608`` (a signed HRESULT
 as the AAD event log prints it), ``AADSTS50173`` or just ``50173``. ``normalize_code`` maps them
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from odfix.errors import BadInput
 from odfix.guide.load import load_yaml_model
 
-Family = Literal["onedrive", "wam", "aadsts"]
+Family = Literal["onedrive", "wam", "aadsts", "dsreg", "mdm", "win32", "ntstatus"]
 Category = Literal[
     "password-change", "wrong-password", "sign-in-frequency", "inactivity", "interaction-required",
     "interrupt", "device", "ca-block", "network", "identity-cache", "account-license", "unknown",
@@ -31,7 +32,7 @@ CATEGORY_MEANINGS: dict[str, str] = {
                       "(not a password change)",
     "sign-in-frequency": "a Conditional Access sign-in frequency asks for a new sign-in; the user "
                          "signs in again, the admin reviews the policy",
-    "inactivity": "the refresh token expired unused; the user signs in again",
+    "inactivity": "a token, session or sign-in flow expired with time; the user signs in again",
     "interaction-required": "the user has to sign in or complete MFA interactively",
     "interrupt": "an expected step of a sign-in (a prompt shown to the user), not a failure; "
                  "nobody acts",

@@ -27,17 +27,28 @@ class GuideError(BadInput):
 
 def load_yaml_model(
     path: Path, model: type[M], name: str | None = None, error: type[BadInput] = GuideError,
+    max_bytes: int | None = None,
 ) -> M:
-    """Parse ``path`` as YAML and validate it as ``model``; raise ``error`` on any problem."""
+    """Parse ``path`` as YAML and validate it as ``model``; raise ``error`` on any problem.
+
+    With ``max_bytes`` a larger file (or an endless one such as ``/dev/zero``) is refused after
+    reading at most one byte more than the limit.
+    """
     shown = name or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as stream:
+            raw = stream.read() if max_bytes is None else stream.read(max_bytes + 1)
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as problem:
-        raise error(f"{shown}: cannot read: {problem}") from None
+        raise error(f"{shown}: cannot read: {_reason(problem)}") from None
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise error(f"{shown}: larger than {max_bytes // 1024} KiB; this file holds a few settings")
     try:
         data = yaml.load(text, Loader=_LOADER)  # a safe loader (C or Python)
     except yaml.YAMLError as problem:
         raise error(f"{shown}: YAML syntax error{_where(problem)}: {_problem(problem)}") from None
+    except RecursionError:
+        raise error(f"{shown}: YAML nested too deeply") from None
     if not isinstance(data, dict):
         raise error(f"{shown}: expected a mapping at the top level")
     try:
@@ -53,6 +64,12 @@ def load_guide(path: Path | None = None) -> Guide:
         with_resource = files("odfix.guide") / GUIDE_FILE
         return load_yaml_model(Path(str(with_resource)), Guide, GUIDE_FILE)
     return load_yaml_model(path, Guide)
+
+
+def _reason(problem: OSError | UnicodeDecodeError) -> str:
+    if isinstance(problem, UnicodeDecodeError):
+        return "not UTF-8 text"
+    return problem.strerror or str(problem)
 
 
 def _where(error: yaml.YAMLError) -> str:

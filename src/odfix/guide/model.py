@@ -198,13 +198,18 @@ class Check(_Data):
 
 
 class Variant(_Sourced):
-    """A join-type-specific replacement for a method's steps."""
+    """A join-type-specific replacement for a method's steps.
+
+    ``checklist`` names the checklist a person completes first; a variant whose steps unjoin,
+    leave or Disconnect must name one (checked on load).
+    """
 
     id: str
     join_types: list[JoinType] = Field(min_length=1)
     title: str
     why: str
     gate: str | None = None
+    checklist: str | None = None
     steps: list[Step] = Field(min_length=1)
 
 
@@ -237,6 +242,30 @@ class Method(_Sourced):
         """The most demanding context among the steps run on this join type."""
         used = {step.context for step in self.steps_for(join_type)}
         return next(context for context in _CONTEXT_RANK if context in used)
+
+
+class ChecklistItem(_Sourced):
+    """One thing to confirm before a step that cannot simply be undone."""
+
+    id: str
+    text: str
+
+
+class Checklist(_Sourced):
+    """What a person confirms before an unjoin, leave or Disconnect (the KB prints it once)."""
+
+    id: str
+    title: str
+    why: str
+    items: list[ChecklistItem] = Field(min_length=1)
+
+
+class JoinTypeInfo(_Data):
+    """How a person recognises a join type in ``dsregcmd /status`` (Method 2's router)."""
+
+    id: JoinType
+    title: str
+    dsregcmd: str
 
 
 class Scenario(_Sourced):
@@ -355,6 +384,7 @@ class PlannedMethod(_Data):
     context: StepContext
     variant: str | None
     gate: str | None
+    checklist: list[str] = []
     confidence: Confidence
     steps: list[Step]
     test: Check
@@ -385,6 +415,8 @@ class Guide(_Data):
     environment: list[str] = Field(min_length=1)
     rules: list[str] = Field(min_length=1)
     order: list[str] = Field(min_length=1)
+    join_types: list[JoinTypeInfo] = Field(min_length=1)
+    checklists: list[Checklist] = []
     causes: list[Cause] = Field(min_length=1)
     methods: list[Method] = Field(min_length=1)
     special_cases: list[SpecialCase] = []
@@ -404,10 +436,13 @@ class Guide(_Data):
         yield from _duplicates("methods", [m.id for m in self.methods])
         yield from _duplicates("causes", [c.id for c in self.causes])
         yield from _duplicates("escalations", [e.id for e in self.escalations])
+        yield from _duplicates("checklists", [c.id for c in self.checklists])
+        yield from _duplicates("join_types", [j.id for j in self.join_types])
         kinds = {
             "method": {m.id for m in self.methods},
             "cause": {c.id for c in self.causes},
             "escalation": {e.id for e in self.escalations},
+            "checklist": {c.id for c in self.checklists},
             "source": set(self.sources),
         }
 
@@ -426,12 +461,26 @@ class Guide(_Data):
                 yield from check(f"{at}.plan_by_join_type.{join_type}", "method", plan)
             for j, scenario in enumerate(cause.scenarios):
                 yield from check(f"{at}.scenarios[{j}].sources", "source", scenario.sources)
+        for i, checklist in enumerate(self.checklists):
+            yield from check(f"checklists[{i}].sources", "source", checklist.sources)
+            for j, point in enumerate(checklist.items):
+                yield from check(f"checklists[{i}].items[{j}].sources", "source", point.sources)
         for i, method in enumerate(self.methods):
             at = f"methods[{i}]"
             yield from check(f"{at}.sources", "source", method.sources)
+            # A method's own steps run when the join type is unknown: they never unjoin.
+            for k, step in enumerate(method.steps):
+                if _unjoins(step):
+                    yield f"{at}.steps[{k}]", _UNJOIN_OUTSIDE_VARIANT
             seen: set[JoinType] = set()
             for j, variant in enumerate(method.variants):
                 yield from check(f"{at}.variants[{j}].sources", "source", variant.sources)
+                if variant.checklist is not None:
+                    yield from check(f"{at}.variants[{j}].checklist", "checklist",
+                                     [variant.checklist])
+                elif any(_unjoins(step) for step in variant.steps):
+                    yield (f"{at}.variants[{j}].checklist",
+                           "a variant that unjoins, leaves or Disconnects needs a checklist")
                 for join_type in seen.intersection(variant.join_types):
                     yield f"{at}.variants[{j}].join_types", f"{join_type} has two variants"
                 seen.update(variant.join_types)
@@ -444,6 +493,8 @@ class Guide(_Data):
             for j, item in enumerate(case.sequence):
                 if item.method is not None:
                     yield from check(f"{at}.sequence[{j}].method", "method", [item.method])
+                if item.step is not None and _unjoins(item.step):
+                    yield f"{at}.sequence[{j}].step", _UNJOIN_OUTSIDE_VARIANT
         for i, escalation in enumerate(self.escalations):
             yield from check(f"escalations[{i}].sources", "source", escalation.sources)
         for i, discrepancy in enumerate(self.discrepancies):
@@ -472,6 +523,13 @@ class Guide(_Data):
                 return escalation
         raise KeyError(escalation_id)
 
+    def checklist(self, checklist_id: str) -> Checklist:
+        """The checklist with this id (KeyError if absent)."""
+        for checklist in self.checklists:
+            if checklist.id == checklist_id:
+                return checklist
+        raise KeyError(checklist_id)
+
     def plan_for(self, cause_id: str, join_type: JoinType | str) -> list[str]:
         """The ordered method ids for a cause on a join type."""
         cause = self.cause(cause_id)
@@ -484,10 +542,12 @@ class Guide(_Data):
         for method_id in self.plan_for(cause_id, join):
             method = self.method(method_id)
             variant = method.variant_for(join)
+            checklist = variant.checklist if variant else None
             planned.append(PlannedMethod(
                 id=method.id, number=method.number, title=method.title,
                 context=method.context_for(join), variant=variant.id if variant else None,
                 gate=variant.gate if variant else None,
+                checklist=[i.text for i in self.checklist(checklist).items] if checklist else [],
                 confidence=variant.confidence if variant else method.confidence,
                 steps=method.steps_for(join), test=method.test,
             ))
@@ -508,6 +568,16 @@ class Guide(_Data):
             if folded.startswith(entry.prefix.casefold()):
                 return entry.credential_class
         return None
+
+
+_UNJOIN_OUTSIDE_VARIANT = "an unjoin, leave or Disconnect belongs in a join-type variant"
+
+
+def _unjoins(step: Step) -> bool:
+    """Whether a step removes a device join or a work account registration."""
+    if step.action is not None and step.action.name == "dsregcmd_leave":
+        return True
+    return "Disconnect" in step.labels or "/leave" in (step.command or "")
 
 
 def _duplicates(path: str, ids: list[str]) -> Iterator[tuple[str, str]]:

@@ -11,9 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from odfix.errors import BadInput
 from odfix.guide import Guide, load_yaml_model
+from odfix.textsafe import visible
 
 KbFormat = Literal["md", "html"]
 KbState = Literal["Work in Progress", "Not Validated", "Validated", "Archived"]
+
+#: The largest ``--config`` file read, and the longest free-text value (a line of a header).
+CONFIG_MAX_BYTES = 64 * 1024
+TEXT_MAX = 200
 
 
 class KbConfig(BaseModel):
@@ -21,12 +26,12 @@ class KbConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    org: str | None = Field(default=None, min_length=1)
-    contact: str | None = Field(default=None, min_length=1)
-    escalation_team: str | None = Field(default=None, min_length=1)
-    audience: str = Field(default="Help desk (internal)", min_length=1)
+    org: str | None = Field(default=None, min_length=1, max_length=TEXT_MAX)
+    contact: str | None = Field(default=None, min_length=1, max_length=TEXT_MAX)
+    escalation_team: str | None = Field(default=None, min_length=1, max_length=TEXT_MAX)
+    audience: str = Field(default="Help desk (internal)", min_length=1, max_length=TEXT_MAX)
     state: KbState = "Not Validated"
-    title: str | None = Field(default=None, min_length=1)
+    title: str | None = Field(default=None, min_length=1, max_length=TEXT_MAX)
 
 
 class KbConfigError(BadInput):
@@ -35,7 +40,7 @@ class KbConfigError(BadInput):
 
 def load_kb_config(path: Path) -> KbConfig:
     """Read and validate a KB config file; ``KbConfigError`` names the file, field and line."""
-    return load_yaml_model(path, KbConfig, error=KbConfigError)
+    return load_yaml_model(path, KbConfig, error=KbConfigError, max_bytes=CONFIG_MAX_BYTES)
 
 
 def render_kb(guide: Guide, fmt: KbFormat = "md", config: KbConfig | None = None) -> str:
@@ -51,6 +56,7 @@ def render_kb(guide: Guide, fmt: KbFormat = "md", config: KbConfig | None = None
         keep_trailing_newline=True,
     )
     env.filters["md"] = _md_escape
+    env.filters["line"] = _one_line
     main = [guide.method(method_id) for method_id in guide.order]
     further = [method for method in guide.methods if method.id not in guide.order]
     template = env.get_template(f"kb.{fmt}.j2")
@@ -59,8 +65,16 @@ def render_kb(guide: Guide, fmt: KbFormat = "md", config: KbConfig | None = None
     )
 
 
+def _one_line(text: str) -> str:
+    """Free text on one line: line breaks and runs of white space become one space, other
+    control and bidi characters are shown as escapes (``\\x1b``) rather than acting."""
+    return visible(" ".join(text.split()))
+
+
 def _md_escape(text: str) -> str:
-    """Keep free text (organisation name, contact) from turning into Markdown or raw HTML."""
-    for char in "\\`*_[]<>#|":
+    """Keep free text (organisation name, contact, title) on its line and from turning into
+    Markdown or raw HTML: a line break would end a table row or start a heading."""
+    text = _one_line(text)
+    for char in "\\`*_[]<>#|!":
         text = text.replace(char, f"\\{char}")
     return text

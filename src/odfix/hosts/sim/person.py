@@ -1,7 +1,8 @@
 """The simulated person: reads an instruction and does what it asks, as the scenario allows.
 
 Like a user on the phone, the person recognises the task by its words (sign in, MFA, Disconnect,
-Connect, Unlink, TLS) and acts on the simulated PC's state; what they cannot do, they report.
+Connect, Unlink, TLS, dsregcmd /forcerecovery) and acts on the simulated PC's state; what they
+cannot do, they report.
 """
 
 from odfix.hosts.sim import identity
@@ -28,6 +29,8 @@ class SimulatedPerson:
         failures: list[str] = []
         if "tls" in words:
             failures += self._enable_tls()
+        if "forcerecovery" in words:
+            failures += self._force_recovery()
         if "sign out" in words:
             identity.sign_out(self.state)
         if "disconnect" in words or "unlink" in words:
@@ -62,6 +65,15 @@ class SimulatedPerson:
         if not self.state.person.can_enable_tls:
             return ["the person is not allowed to change Internet options"]
         identity.set_tls12(self.state, True)
+        return []
+
+    def _force_recovery(self) -> list[str]:
+        """``dsregcmd /forcerecovery`` on an Entra joined PC: a new registration with new keys."""
+        if not identity.joined(self.state) or self.state.registration.join_type != "entra-joined":
+            return ["dsregcmd /forcerecovery: this PC is not Entra joined"]
+        identity.leave(self.state)
+        if not identity.register(self.state):
+            return ["the device could not register again (no connection to Microsoft)"]
         return []
 
     def _disconnect(self, words: str) -> None:
