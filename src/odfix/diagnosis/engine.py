@@ -181,12 +181,13 @@ def _pc_result(bundle: Bundle, context: RuleContext, sources: list[str]) -> PcRe
 
 
 def _pc_join_type(status: DsregStatus | None, session: sessions.Session | None) -> JoinType:
-    """The join type; a SYSTEM capture cannot tell an Entra registered PC (WorkplaceJoined is
-    the user's) from one with no registration, so those read as unknown."""
+    """The join type. Registered or not is the user's WorkplaceJoined: a capture taken as SYSTEM
+    or cut before User State cannot tell an Entra registered PC from an unregistered one."""
     if status is None:
         return "unknown"
-    if session is not None and session.kind == "system" and \
-            status.join_type in ("entra-registered", "none"):
+    if status.join_type in ("entra-registered", "none") and (
+            status.section("User State") is None
+            or (session is not None and session.kind == "system")):
         return "unknown"
     return status.join_type
 

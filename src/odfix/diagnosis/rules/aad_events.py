@@ -56,7 +56,7 @@ _DEVICE_STATE: dict[str, tuple[frozenset[int], _Group]] = {
 """Device refusals that say what happened to the device object, apart from the other
 ``device`` codes (Conditional Access wanting a compliant or joined device)."""
 
-KNOWN = frozenset(_GROUPS) | frozenset(RECURRING)
+KNOWN = frozenset(_GROUPS) | frozenset(RECURRING) | frozenset(_DEVICE_STATE)
 
 
 def findings(log: AadEventLog, context: RuleContext) -> list[Finding]:
@@ -66,9 +66,10 @@ def findings(log: AadEventLog, context: RuleContext) -> list[Finding]:
     for event in log.events:
         if not event.is_aad:
             continue
-        categories = context.classify(event.codes, event.aadsts)
+        state = _device_state(event)
+        categories = [state] if state else context.classify(event.codes, event.aadsts)
         for category in categories:
-            by_category.setdefault(_device_state(category, event), []).append(event)
+            by_category.setdefault(category, []).append(event)
         if event.level in ("error", "critical") and not any(c in KNOWN for c in categories):
             other.append(event)
     groups = {**_GROUPS, **{key: group for key, (_, group) in _DEVICE_STATE.items()}}
@@ -90,14 +91,11 @@ def findings(log: AadEventLog, context: RuleContext) -> list[Finding]:
     return found
 
 
-def _device_state(category: str, event: AadEvent) -> str:
-    """``gone`` or ``disabled`` for a device refusal whose AADSTS code says so; else the
-    category itself."""
-    if category == "device":
-        for key, (codes, _) in _DEVICE_STATE.items():
-            if codes.intersection(event.aadsts):
-                return key
-    return category
+def _device_state(event: AadEvent) -> str | None:
+    """``gone`` or ``disabled`` when the event's AADSTS code says what happened to the device
+    object (whether or not the code catalog lists the code), else None."""
+    return next((key for key, (codes, _) in _DEVICE_STATE.items()
+                 if codes.intersection(event.aadsts)), None)
 
 
 def _cited(events: list[AadEvent]) -> list[AadEvent]:
