@@ -193,7 +193,8 @@ def truth(pcs: list[Pc], shared_id: bool) -> dict[str, bool]:
     def account_broken(pc: Pc) -> bool:
         return trusted[pc.name] and pc.workplace_joined and gone(pc)
 
-    cloned = shared_id and len({pc.name for pc in pcs}) > 1 and all(pc.joined for pc in pcs)
+    cloned = shared_id and len({pc.name for pc in pcs}) > 1 and all(
+        pc.joined and pc.device_details and pc.device_id for pc in pcs)  # both show the id
     joined_ok = join in ("entra-joined", "hybrid-joined") and (
         cloned or any(joined_broken(pc) for pc in pcs))
     account_ok = join in ("entra-registered", "domain-joined", "none") and any(
