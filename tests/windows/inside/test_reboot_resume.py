@@ -29,15 +29,8 @@ CAPTURE = REPO / "tests" / "fixtures" / "dsregcmd" / "hybrid_prt_failure_learn.t
 ACCOUNT_KEY = r"HKCU\Software\Microsoft\OneDrive\Accounts\Business1"
 
 
-def broken(capture: str) -> str:
-    """The capture with its device keys unusable (marked for recovery, KeySignTest failed): the
-    evidence that justifies leaving a hybrid join (synthetic edit of the Learn sample)."""
-    return capture.replace("AadRecoveryEnabled: NO", "AadRecoveryEnabled: YES").replace(
-        "KeySignTest : PASSED", "KeySignTest : FAILED")
-
-
 def renewed(capture: str) -> str:
-    """The capture after a successful re-registration: healthy keys, a PRT issued just now."""
+    """The capture after a successful re-registration: a PRT issued just now."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.000 UTC")
     return capture.replace("AzureAdPrt : NO",
                            f"AzureAdPrt : YES\n      AzureAdPrtUpdateTime : {stamp}")
