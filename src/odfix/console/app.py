@@ -17,7 +17,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
@@ -25,6 +24,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from odfix.console import auth, cases, charts, dashboard, tenantview
+from odfix.console.api import Front
 from odfix.console.config import ConsoleConfig
 from odfix.console.db import (
     Account,
@@ -39,10 +39,9 @@ from odfix.console.db import (
     now,
     sessions,
 )
-from odfix.console.ingest import QueueFull, Writer
+from odfix.console.ingest import Writer
 from odfix.console.limits import BodyLimit
 from odfix.errors import OdfixError
-from odfix.fleet.report import FleetReport
 
 log = logging.getLogger("odfix.console")
 HERE = Path(__file__).parent
@@ -53,8 +52,9 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def create_app(config: ConsoleConfig) -> FastAPI:
-    """The ASGI app for one database (the schema must be migrated: ``odfix serve`` does it)."""
+def create_app(config: ConsoleConfig) -> Front:
+    """The ASGI app for one database (the schema must be migrated: ``odfix serve`` does it):
+    report ingest in front (``odfix.console.api``), the pages behind it."""
     engine = make_engine(config.db_url)
     make_session = sessions(engine)
     with make_session() as db:
@@ -296,38 +296,6 @@ def create_app(config: ConsoleConfig) -> FastAPI:
                       guide=load_guide())
 
     # -- fleet ----------------------------------------------------------------------------
-    @app.post("/api/v1/reports")
-    async def ingest(request: Request) -> Response:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return JSONResponse({"error": "send the site's enrolment token as "
-                                          "'Authorization: Bearer <token>'"}, status_code=401)
-        body = await request.body()
-        if len(body) > config.max_report_bytes * (config.batch_limit if body[:1] == b"["
-                                                  else 1):
-            return JSONResponse({"error": "report too large"}, status_code=413)
-        try:
-            reports = _parse_reports(body, config.batch_limit)
-        except ValueError as error:
-            return JSONResponse({"error": str(error)}, status_code=422)
-        try:
-            statuses = await request.app.state.writer.submit(token.strip(), reports)
-        except QueueFull:
-            return JSONResponse({"error": "busy: retry later"}, status_code=503,
-                                headers={"Retry-After": "1"})
-        if "unauthorized" in statuses:
-            return JSONResponse({"error": "unknown or revoked enrolment token"},
-                                status_code=401)
-        if "error" in statuses:
-            return JSONResponse({"error": "the report could not be stored; retry"},
-                                status_code=503, headers={"Retry-After": "1"})
-        results = [{"run_id": r.run_id, "status": s} for r, s in zip(reports, statuses,
-                                                                       strict=True)]
-        if body[:1] == b"[":
-            return JSONResponse({"results": results}, status_code=200)
-        return JSONResponse(results[0], status_code=201 if statuses[0] == "created" else 200)
-
     @app.get("/fleet")
     def fleet(request: Request, who: auth.Viewer = Depends(signed_in),
               db: Session = Depends(get_db)) -> Response:
@@ -472,26 +440,7 @@ def create_app(config: ConsoleConfig) -> FastAPI:
         db.commit()
         return RedirectResponse("/settings", status_code=303)
 
-    return app
-
-
-def _parse_reports(body: bytes, limit: int) -> list[FleetReport]:
-    """One report (an object) or a batch (an array) from the request body."""
-    try:
-        if body[:1] == b"[":
-            items = json.loads(body)
-            if len(items) > limit:
-                raise ValueError(f"at most {limit} reports per request")
-            if not items:
-                raise ValueError("an empty batch")
-            return [FleetReport.model_validate(item) for item in items]
-        return [FleetReport.model_validate_json(body)]
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "report"
-        raise ValueError(f"not an odfix fleet report: {where}: {first['msg']}") from None
-    except json.JSONDecodeError as error:
-        raise ValueError(f"not JSON: {error}") from None
+    return Front(app, config)
 
 
 def _local(target: str) -> str:
@@ -527,6 +476,6 @@ def _oauth(config: ConsoleConfig) -> Any:
     return registry.create_client("oidc")
 
 
-def from_env() -> FastAPI:
+def from_env() -> Front:
     """The app of a uvicorn worker (``odfix serve`` put the config in the environment)."""
     return create_app(ConsoleConfig.from_env())

@@ -16,7 +16,7 @@ import logging
 import queue
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -51,8 +51,9 @@ def report_method(report: FleetReport) -> str | None:
     return tried[-1] if tried else None
 
 
-def report_row(report: FleetReport) -> dict[str, Any]:
-    """The ``reports`` row of one report (without site, token, case and receive time)."""
+def report_row(report: FleetReport, document: str | None = None) -> dict[str, Any]:
+    """The ``reports`` row of one report (without site, token, case and receive time);
+    ``document``: the JSON text as received (else the report serialised)."""
     return {
         "run_id": report.run_id, "source": report.source,
         "upn": report.user.lower() if report.user else None,
@@ -61,7 +62,8 @@ def report_row(report: FleetReport) -> dict[str, Any]:
         "join_type": report.join_type, "method": report_method(report),
         "outcome": OUTCOMES[report.verdict], "exit_code": report.exit_code,
         "started_at": report.started_at, "finished_at": report.ended_at,
-        "document": json.dumps(report.dump(), ensure_ascii=False, separators=(",", ":")),
+        "document": document if document is not None else json.dumps(
+            report.dump(), ensure_ascii=False, separators=(",", ":")),
     }
 
 
@@ -76,13 +78,18 @@ class _Item:
 
 @dataclass
 class _Open:
-    """An open case as the batch sees it."""
+    """An open case as the batch sees it: new (``id`` 0, ``row`` to insert) or stored."""
 
     id: int
     upn: str | None
     device_id: str | None
     opened_at: datetime
-    changes: dict[str, Any] = field(default_factory=dict)
+    state: dict[str, Any]
+    """The columns reports change (``MUTABLE``); a new case's whole row."""
+    dirty: bool = False
+
+
+MUTABLE = ("method", "needs_person", "status", "fixed_at", "ttf_s")
 
 
 class QueueFull(Exception):
@@ -99,13 +106,15 @@ class Writer:
         self.thread = threading.Thread(target=self._loop, name="odfix-ingest", daemon=True)
         self.thread.start()
 
-    async def submit(self, token: str, reports: Sequence[FleetReport]) -> list[Status]:
-        """Queue reports and wait until they are committed (or refused)."""
+    async def submit(self, token: str, reports: Sequence[tuple[FleetReport, str | None]]
+                     ) -> list[Status]:
+        """Queue reports (each with its JSON text) and wait until they are committed or
+        refused."""
         loop = asyncio.get_running_loop()
         futures: list[asyncio.Future[Status]] = []
-        for report in reports:
+        for report, document in reports:
             future: asyncio.Future[Status] = loop.create_future()
-            item = _Item(token, report_row(report), report.verdict, future, loop)
+            item = _Item(token, report_row(report, document), report.verdict, future, loop)
             try:
                 self.queue.put_nowait(item)
             except queue.Full:
@@ -207,17 +216,23 @@ def write_batch(conn: Connection, items: Sequence[tuple[str, dict[str, Any], str
 
 
 def _attach(conn: Connection, reports: list[dict[str, Any]], verdicts: dict[str, str]) -> None:
-    """Link new reports (in time order) to open cases; open or fix cases as the verdicts say."""
+    """Link new reports (in time order) to open cases; open or fix cases as the verdicts say.
+
+    Whatever the batch size, this is five statements: find the open cases, when the users'
+    and PCs' last cases were fixed, insert the new cases, update the changed ones, link.
+    """
     devices = {r["device_id"] for r in reports if r["device_id"]}
     users = {r["upn"] for r in reports if r["upn"]}
     if not devices and not users:
         return
     c = table_of(Case).c
-    found = conn.execute(select(c.id, c.upn, c.device_id, c.opened_at).where(
+    found = conn.execute(select(c.id, c.upn, c.device_id, c.opened_at,
+                                *(c[name] for name in MUTABLE)).where(
         c.status == "open", or_(c.device_id.in_(devices), c.upn.in_(users)))).all()
-    open_cases = [_Open(i, u, d, o) for i, u, d, o in found]
+    open_cases = [_Open(row[0], row[1], row[2], row[3], dict(zip(MUTABLE, row[4:], strict=True)))
+                  for row in found]
     fixed_at = last_fixed(conn, devices, users)
-    touched: list[_Open] = []
+    new: list[_Open] = []
     links: list[tuple[int, _Open]] = []
     for report in reports:
         case = _match(open_cases, report)
@@ -227,8 +242,7 @@ def _attach(conn: Connection, reports: list[dict[str, Any]], verdicts: dict[str,
                 continue
             case = _new_case(report, fixed_at)
             open_cases.append(case)
-        if not any(t is case for t in touched):
-            touched.append(case)
+            new.append(case)
         links.append((report["id"], case))
         if _apply(case, report, verdict):
             open_cases.remove(case)
@@ -236,16 +250,21 @@ def _attach(conn: Connection, reports: list[dict[str, Any]], verdicts: dict[str,
                 fixed_at[("u", case.upn)] = report["finished_at"]
             if case.device_id:
                 fixed_at[("d", case.device_id)] = report["finished_at"]
-    for case in touched:
-        if case.id and case.changes:
-            conn.execute(update(Case).where(Case.id == case.id).values(**case.changes))
-        elif not case.id:
-            case.id = conn.execute(insert(Case).values(**case.changes).returning(Case.id)
-                                   ).scalar_one()
-    if links:
-        conn.execute(update(table_of(Report)).where(table_of(Report).c.id == bindparam("rid"))
-                     .values(case_id=bindparam("cid")),
-                     [{"rid": rid, "cid": case.id} for rid, case in links])
+    if new:
+        ids = conn.execute(insert(table_of(Case)).returning(c.id, sort_by_parameter_order=True),
+                           [case.state for case in new]).scalars().all()
+        for case, case_id in zip(new, ids, strict=True):
+            case.id = case_id
+    changed = [case for case in {id(c): c for _, c in links}.values()
+               if case.dirty and case not in new]
+    if changed:
+        conn.execute(update(table_of(Case)).where(c.id == bindparam("b_id")).values(
+            {name: bindparam(f"b_{name}", type_=c[name].type) for name in MUTABLE}),
+            [{"b_id": case.id, **{f"b_{k}": case.state[k] for k in MUTABLE}}
+             for case in changed])
+    conn.execute(update(table_of(Report)).where(table_of(Report).c.id == bindparam("rid"))
+                 .values(case_id=bindparam("cid")),
+                 [{"rid": rid, "cid": case.id} for rid, case in links])
 
 
 def _match(cases: list[_Open], report: dict[str, Any]) -> _Open | None:
@@ -262,24 +281,26 @@ def _match(cases: list[_Open], report: dict[str, Any]) -> _Open | None:
 
 def _new_case(report: dict[str, Any], fixed_at: dict[tuple[str, str], datetime]) -> _Open:
     opened = report["started_at"] or report["finished_at"]
-    case = _Open(0, report["upn"], report["device_id"], opened)
-    case.changes = {"upn": report["upn"], "device_id": report["device_id"],
-                    "device_name": report["device_name"], "cause": report["cause"],
-                    "join_type": report["join_type"], "status": "open", "source": "fleet",
-                    "needs_person": False, "opened_at": opened,
-                    **gaps(fixed_at, case.upn, case.device_id, opened)}
-    return case
+    upn, device = report["upn"], report["device_id"]
+    row = {"upn": upn, "device_id": device, "device_name": report["device_name"],
+           "cause": report["cause"], "join_type": report["join_type"], "status": "open",
+           "source": "fleet", "needs_person": False, "opened_at": opened, "method": None,
+           "fixed_at": None, "ttf_s": None, "user_gap_s": None, "device_gap_s": None,
+           **gaps(fixed_at, upn, device, opened)}
+    return _Open(0, upn, device, opened, row)
 
 
 def _apply(case: _Open, report: dict[str, Any], verdict: str) -> bool:
     """Record a report on its case; True when it fixed the case."""
-    if report["method"]:
-        case.changes["method"] = report["method"]
-    if verdict == "needs-person":
-        case.changes["needs_person"] = True
+    state = case.state
+    if report["method"] and state["method"] != report["method"]:
+        state["method"], case.dirty = report["method"], True
+    if verdict == "needs-person" and not state["needs_person"]:
+        state["needs_person"], case.dirty = True, True
     if verdict not in ("fixed", "healthy"):
         return False
     fixed = report["finished_at"]
-    case.changes.update(status="fixed", fixed_at=fixed,
-                        ttf_s=max(0, int((fixed - case.opened_at).total_seconds())))
+    state.update(status="fixed", fixed_at=fixed,
+                 ttf_s=max(0, int((fixed - case.opened_at).total_seconds())))
+    case.dirty = True
     return True
