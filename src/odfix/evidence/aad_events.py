@@ -7,7 +7,7 @@ expands entities: a DOCTYPE or ENTITY declaration is refused.
 """
 
 import re
-import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NoReturn
 from xml.parsers import expat
@@ -15,19 +15,29 @@ from xml.parsers import expat
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 
-from odfix.evidence.common import Citation, ParseError, decode
+from odfix.evidence.common import MAX_ITEMS, Budget, Citation, ParseError, decode
 
 AAD_PROVIDER = "Microsoft-Windows-AAD"
 LEVELS = {0: "information", 1: "critical", 2: "error", 3: "warning", 4: "information", 5: "verbose"}
 _CODE_FIELDS = frozenset({"error", "result", "status", "errorcode", "hresult"})
 _DTD = re.compile(r"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
-_DECLARATION = re.compile(r"<\?xml[^>]*\?>")
+_SPELLED = re.compile(r"0[xX](?=([0-9A-Fa-f]{8}))")
+"""Every ``0x`` + 8 hex digits, overlapping and unbounded (a decimal counts if so spelled too)."""
 _HEX = re.compile(r"(?<![0-9A-Za-z])0x([0-9A-Fa-f]{8})(?![0-9A-Za-z])")
 _NEGATIVE = re.compile(r"(?<![0-9A-Za-z.])-(\d{9,10})(?![0-9])")
 _UNSIGNED = re.compile(r"(?<![0-9A-Za-z.\-])(\d{10})(?![0-9])")
 _AADSTS = re.compile(r"\bAADSTS(\d+)\b")
 _SYSTEM_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.(\d+))?")
 _CITE_CHARS = 300
+_EOL = re.compile(r"\r\n?|\n")
+"""Line ends as expat counts them."""
+_CHUNK = 1 << 20
+MAX_DATA_VALUES = 10 * MAX_ITEMS
+"""Most event data values one capture keeps (an AAD event has about ten)."""
+
+
+class _Full(Exception):
+    """Raised from a handler to stop expat when a capture has given all it may keep."""
 
 
 class AadEvent(BaseModel):
@@ -59,6 +69,7 @@ class AadEventLog(BaseModel):
 
     source: str
     events: list[AadEvent]
+    notes: list[str] = PydanticField(default_factory=list)
 
     def by_id(self, event_id: int) -> list[AadEvent]:
         """Events of the AAD provider with this event id."""
@@ -75,19 +86,21 @@ class AadEventLog(BaseModel):
 
 
 def parse(data: bytes | str, source: str = "aad_operational.xml") -> AadEventLog:
-    """Parse wevtutil XML; raise ParseError on malformed XML, a DOCTYPE, or no ``<Event>``."""
+    """Parse wevtutil XML; raise ParseError on malformed XML, a DOCTYPE, or no ``<Event>``.
+
+    One pass, linear in the input: each outermost ``<Event>`` becomes an ``AadEvent`` when it
+    ends, so no element tree of the whole file is held. After ``MAX_ITEMS`` events, or
+    ``MAX_DATA_VALUES`` data values, the rest is not read (``notes`` says where it stopped).
+    """
     text = decode(data)
     if not text.strip():
         return AadEventLog(source=source, events=[])
-    builder = _Builder(source)
-    builder.feed(text)
-    if not builder.events:
+    reader = _Reader(source, text)
+    reader.feed(text)
+    if not reader.seen:
         raise ParseError(f"{source}: no <Event> element found (expected wevtutil /f:xml output)")
-    raw_lines = text.splitlines()
-    return AadEventLog(
-        source=source,
-        events=[_event(element, builder, raw_lines, source) for element in builder.events],
-    )
+    notes = reader.events_kept.note("events") + reader.data_kept.note("event data values")
+    return AadEventLog(source=source, events=reader.events, notes=notes)
 
 
 def error_codes(text: str) -> list[str]:
@@ -96,8 +109,18 @@ def error_codes(text: str) -> list[str]:
     found = [int(m, 16) for m in _HEX.findall(text)]
     found += [(1 << 32) - int(m) for m in _NEGATIVE.findall(text) if int(m) <= 1 << 31]
     found += [int(m) for m in _UNSIGNED.findall(text) if int(m) < 1 << 32]
-    codes = (_hex(value) for value in found if value >= 1 << 31 and _is_error(value, text))
-    return list(dict.fromkeys(codes))
+    spelled: set[int] | None = None
+    codes: dict[str, None] = {}
+    for value in found:
+        if value < 1 << 31:
+            continue
+        if not _in_family(value):
+            if spelled is None:
+                spelled = {int(m, 16) for m in _SPELLED.findall(text)}
+            if value not in spelled:
+                continue
+        codes.setdefault(_hex(value))
+    return list(codes)
 
 
 def aadsts_codes(text: str) -> list[int]:
@@ -105,10 +128,8 @@ def aadsts_codes(text: str) -> list[int]:
     return list(dict.fromkeys(int(m) for m in _AADSTS.findall(text)))
 
 
-def _is_error(value: int, text: str) -> bool:
-    """Hex spellings always count; bare decimals only for the 0xCAA and 0x8004 families."""
-    if _hex(value).casefold() in text.casefold():
-        return True
+def _in_family(value: int) -> bool:
+    """Bare decimals count only for the 0xCAA and 0x8004 families (hex spellings always)."""
     return value >> 20 == 0xCAA or value >> 16 == 0x8004
 
 
@@ -116,16 +137,104 @@ def _hex(value: int) -> str:
     return f"0x{value:08X}"
 
 
-class _Builder:
-    """Expat with no DTD or entity support, building elements and remembering start lines."""
+def _blank_declarations(text: str) -> str:
+    """``text`` with each ``<?xml …?>`` declaration blanked (line ends kept), in one pass.
 
-    def __init__(self, source: str) -> None:
+    Expat accepts a declaration only at the very start, and wevtutil output concatenated or
+    wrapped in a root has them elsewhere. The first ``>`` after ``<?xml`` must close it; when
+    it does not, no ``<?xml`` before that ``>`` can, so the search resumes after it.
+    """
+    parts: list[str] = []
+    position = done = 0
+    while (start := text.find("<?xml", position)) >= 0:
+        close = text.find(">", start + 5)
+        if close < 0:
+            break
+        if text[close - 1] == "?" and close - 1 >= start + 5:
+            parts += [text[done:start], re.sub(r"[^\r\n]", " ", text[start:close + 1])]
+            done = close + 1
+        position = close + 1
+    if not parts:
+        return text
+    parts.append(text[done:])
+    return "".join(parts)
+
+
+class _Lines:
+    """The raw text of line N, for lines asked in ascending order (one forward pass)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.number = 1
+        self.start = 0
+        self.cached: tuple[int, str] | None = None
+
+    def get(self, number: int) -> str:
+        if self.cached is not None and self.cached[0] == number:
+            return self.cached[1]
+        if number < self.number:
+            self.number, self.start = 1, 0
+        while self.number < number:
+            end = _EOL.search(self.text, self.start)
+            if end is None:
+                return ""
+            self.start, self.number = end.end(), self.number + 1
+        end = _EOL.search(self.text, self.start)
+        line = self.text[self.start:end.start() if end else len(self.text)]
+        self.cached = (number, line.strip()[:_CITE_CHARS])
+        return self.cached[1]
+
+
+@dataclass(slots=True)
+class _Leaf:
+    """An element that has had no child element yet, collecting its text."""
+
+    depth: int
+    tag: str
+    name: str | None
+    line: int
+    holder: bool = False
+    parts: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Partial:
+    """What one ``<Event>`` has shown so far (the first of each element, as ``find`` would)."""
+
+    depth: int
+    line: int
+    system: dict[str, str] = field(default_factory=dict)
+    attributes: dict[str, str] = field(default_factory=dict)
+    sections: set[str] = field(default_factory=set)
+    section: str | None = None
+    data: dict[str, list[tuple[str | None, str, str, int]]] = field(default_factory=dict)
+    message: tuple[str, int] | None = None
+
+
+_SYSTEM_TEXT = frozenset({"EventID", "Level", "Channel", "Computer", "EventRecordID"})
+_SYSTEM_ATTRIBUTES = {"Provider": "Name", "TimeCreated": "SystemTime"}
+_HOLDERS = ("EventData", "UserData")
+
+
+class _Reader:
+    """Expat with no DTD or entity support, turning each outermost ``<Event>`` into an event.
+
+    Only the innermost open element collects text (``_Leaf``), so deep nesting costs no state
+    per level here.
+    """
+
+    def __init__(self, source: str, text: str) -> None:
         self.source = source
-        self.root = ET.Element("odfix-wrapper")
-        self.stack = [self.root]
-        self.events: list[ET.Element] = []
-        self.lines: dict[int, int] = {}
+        self.lines = _Lines(text)
+        self.events: list[AadEvent] = []
+        self.seen = 0
+        self.events_kept = Budget()
+        self.data_kept = Budget(MAX_DATA_VALUES)
+        self.depth = 0
+        self.event: _Partial | None = None
+        self.leaf: _Leaf | None = None
         self.parser = expat.ParserCreate(namespace_separator=" ")
+        self.parser.buffer_text = True
         self.parser.StartElementHandler = self._start
         self.parser.EndElementHandler = self._end
         self.parser.CharacterDataHandler = self._data
@@ -137,10 +246,15 @@ class _Builder:
         if declaration:
             line = text.count("\n", 0, declaration.start()) + 1
             raise ParseError(f"{self.source}: line {line}: DOCTYPE/ENTITY declarations are refused")
-        blanked = _DECLARATION.sub(lambda m: " " * len(m.group()), text)
-        wrapped = f"<odfix-wrapper>{blanked}</odfix-wrapper>"
+        blanked = _blank_declarations(text)
         try:
-            self.parser.Parse(wrapped.encode("utf-8", errors="replace"), True)
+            self.parser.Parse(b"<odfix-wrapper>", False)
+            for start in range(0, len(blanked), _CHUNK):
+                chunk = blanked[start:start + _CHUNK]
+                self.parser.Parse(chunk.encode("utf-8", errors="replace"), False)
+            self.parser.Parse(b"</odfix-wrapper>", True)
+        except _Full:
+            return
         except expat.ExpatError as error:
             reason = expat.ErrorString(error.code) or "malformed"
             raise ParseError(
@@ -152,43 +266,87 @@ class _Builder:
         raise ParseError(f"{self.source}: line {line}: DOCTYPE/ENTITY declarations are refused")
 
     def _start(self, name: str, attrs: dict[str, str]) -> None:
-        local = {k.rsplit(" ", 1)[-1]: v for k, v in attrs.items()}
-        element = ET.SubElement(self.stack[-1], name.rsplit(" ", 1)[-1], local)
-        self.lines[id(element)] = self.parser.CurrentLineNumber
-        self.stack.append(element)
-        if element.tag == "Event" and not any(e.tag == "Event" for e in self.stack[:-1]):
-            self.events.append(element)
+        self.depth += 1
+        tag = name.rsplit(" ", 1)[-1]
+        event = self.event
+        if self.leaf is not None and event is not None and not self.leaf.holder:
+            self._keep(event, self.leaf)
+        self.leaf = None
+        if event is None:
+            if tag == "Event":
+                line = self.parser.CurrentLineNumber
+                if not self.events_kept.take(line):
+                    raise _Full
+                self.event = _Partial(depth=self.depth, line=line)
+            return
+        level = self.depth - event.depth
+        if level == 1:
+            first = tag not in event.sections
+            event.sections.add(tag)
+            event.section = tag if first else None
+            return
+        section = event.section
+        if section is None:
+            return
+        if level == 2 and section == "System":
+            wanted = _SYSTEM_ATTRIBUTES.get(tag)
+            if wanted is not None and tag not in event.attributes:
+                event.attributes[tag] = _attribute(attrs, wanted) or ""
+            elif tag in _SYSTEM_TEXT and tag not in event.system:
+                self.leaf = _Leaf(self.depth, tag, None, self.parser.CurrentLineNumber)
+        elif level == 2 and section == "RenderingInfo" and tag == "Message":
+            if event.message is None:
+                self.leaf = _Leaf(self.depth, tag, None, self.parser.CurrentLineNumber)
+                event.message = ("", self.leaf.line)
+        elif section in _HOLDERS:
+            self.leaf = _Leaf(self.depth, tag, _attribute(attrs, "Name"),
+                              self.parser.CurrentLineNumber, holder=True)
 
     def _end(self, _name: str) -> None:
-        self.stack.pop()
+        leaf, event = self.leaf, self.event
+        self.leaf = None
+        if event is not None and leaf is not None and leaf.depth == self.depth:
+            self._keep(event, leaf)
+        if event is not None and self.depth == event.depth:
+            self.event = None
+            self.seen += 1
+            self.events.append(_build(event, self.lines, self.source))
+        self.depth -= 1
+
+    def _keep(self, event: _Partial, leaf: _Leaf) -> None:
+        text = "".join(leaf.parts)
+        if event.section == "System":
+            event.system[leaf.tag] = text
+        elif event.section == "RenderingInfo" and event.message is not None:
+            if event.message[0] == "" and leaf.tag == "Message":
+                event.message = (text, leaf.line)
+        elif event.section in _HOLDERS:
+            if not self.data_kept.take(leaf.line):
+                raise _Full
+            event.data.setdefault(event.section, []).append((leaf.name, leaf.tag, text, leaf.line))
 
     def _data(self, text: str) -> None:
-        element = self.stack[-1]
-        if len(element):
-            element[-1].tail = (element[-1].tail or "") + text
-        else:
-            element.text = (element.text or "") + text
+        if self.leaf is not None:
+            self.leaf.parts.append(text)
 
 
-def _child(element: ET.Element | None, tag: str) -> ET.Element | None:
-    return element.find(tag) if element is not None else None
-
-
-def _text(element: ET.Element | None, tag: str) -> str | None:
-    found = _child(element, tag)
-    return (found.text or "").strip() if found is not None else None
+def _attribute(attrs: dict[str, str], name: str) -> str | None:
+    """An attribute by its local name (expat gives namespaced ones as ``uri local``)."""
+    for key, value in attrs.items():
+        if key.rsplit(" ", 1)[-1] == name:
+            return value
+    return None
 
 
 def _int(value: str | None) -> int | None:
     try:
-        return int(value, 0) if value else None
+        return int(value.strip(), 0) if value and value.strip() else None
     except ValueError:
         return None
 
 
-def _time(system: ET.Element | None) -> datetime | None:
-    created = _child(system, "TimeCreated")
-    match = _SYSTEM_TIME.match(created.get("SystemTime", "")) if created is not None else None
+def _time(system_time: str | None) -> datetime | None:
+    match = _SYSTEM_TIME.match(system_time or "")
     if match is None:
         return None
     try:
@@ -199,21 +357,6 @@ def _time(system: ET.Element | None) -> datetime | None:
     return parsed.replace(microsecond=micro, tzinfo=UTC)
 
 
-def _data_values(element: ET.Element) -> tuple[dict[str, str], list[ET.Element]]:
-    values: dict[str, str] = {}
-    nodes: list[ET.Element] = []
-    for holder in (_child(element, "EventData"), _child(element, "UserData")):
-        if holder is None:
-            continue
-        for node in holder.iter():
-            if node is holder or len(node):
-                continue
-            name = node.get("Name") or (node.tag if node.tag != "Data" else f"Data{len(values)}")
-            values[name] = (node.text or "").strip()
-            nodes.append(node)
-    return values, nodes
-
-
 def _shown(name: str, value: str) -> str:
     """A UInt32 error field (``Error: 3399811100``) shown in hex like Event Viewer's message."""
     number = _int(value) if value.lstrip("-").isdigit() else None
@@ -222,43 +365,41 @@ def _shown(name: str, value: str) -> str:
     return value
 
 
-def _first_with_code(nodes: list[ET.Element]) -> ET.Element | None:
-    """The first data node holding an error code: the line a finding should quote."""
-    for node in nodes:
-        if error_codes(_shown(node.get("Name", ""), node.text or "")):
-            return node
-    return None
-
-
-def _event(element: ET.Element, builder: _Builder, raw: list[str], source: str) -> AadEvent:
-    system = _child(element, "System")
-    provider = _child(system, "Provider")
-    values, nodes = _data_values(element)
-    message_node = _child(_child(element, "RenderingInfo"), "Message")
-    if message_node is not None and (message_node.text or "").strip():
-        message = (message_node.text or "").replace("\r\n", "\n").strip()
-        cited: ET.Element | None = message_node
+def _build(event: _Partial, lines: _Lines, source: str) -> AadEvent:
+    values: dict[str, str] = {}
+    cited_line: int | None = None
+    for holder in _HOLDERS:
+        for attribute, tag, text, line in event.data.get(holder, ()):
+            name = attribute or (tag if tag != "Data" else f"Data{len(values)}")
+            values[name] = text.strip()
+            if cited_line is None and error_codes(_shown(attribute or "", text)):
+                cited_line = line
+    rendered = event.message[0].strip() if event.message is not None else ""
+    if rendered and event.message is not None:
+        message = event.message[0].replace("\r\n", "\n").strip()
+        cited_line = event.message[1]
     else:
         message = "\n".join(f"{k}: {_shown(k, v)}" for k, v in values.items())
-        cited = _first_with_code(nodes)
-    line = builder.lines[id(cited if cited is not None else element)]
-    text = raw[line - 1].strip() if 0 < line <= len(raw) else ""
-    level = _int(_text(system, "Level")) or 0
-    event_id = _int(_text(system, "EventID"))
+    event_id = _int(event.system.get("EventID"))
     if event_id is None:
-        start = builder.lines[id(element)]
-        raise ParseError(f"{source}: line {start}: <Event> without a numeric <EventID>")
+        raise ParseError(f"{source}: line {event.line}: <Event> without a numeric <EventID>")
+    level = _int(event.system.get("Level")) or 0
+    line = cited_line if cited_line is not None else event.line
     return AadEvent(
         id=event_id,
-        time=_time(system),
+        time=_time(event.attributes.get("TimeCreated")),
         level=LEVELS.get(level, str(level)),
-        provider=provider.get("Name", "") if provider is not None else "",
-        channel=_text(system, "Channel"),
-        computer=_text(system, "Computer"),
-        record_id=_int(_text(system, "EventRecordID")),
+        provider=event.attributes.get("Provider", ""),
+        channel=_stripped(event.system.get("Channel")),
+        computer=_stripped(event.system.get("Computer")),
+        record_id=_int(event.system.get("EventRecordID")),
         data=values,
         message=message,
         codes=error_codes(message),
         aadsts=aadsts_codes(message),
-        citation=Citation(file=source, line=line, text=text[:_CITE_CHARS]),
+        citation=Citation(file=source, line=line, text=lines.get(line)),
     )
+
+
+def _stripped(value: str | None) -> str | None:
+    return value.strip() if value is not None else None

@@ -7,12 +7,21 @@ guide's allow-list (``Guide.credential_allowlist``).
 
 import json
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from odfix.evidence.common import Citation, ParseError, decode, lines
+from odfix.evidence.common import (
+    Budget,
+    Citation,
+    ParseError,
+    decode,
+    iter_lines,
+    json_keys,
+    load_json,
+)
 from odfix.guide import load_guide
 from odfix.hosts.base import CredType, Host, Persist, StoredCredential
 
@@ -78,6 +87,7 @@ class CredentialList(BaseModel):
     source: str
     filter: str | None = None
     credentials: list[Credential] = []
+    notes: list[str] = []
 
     def of_class(self, *classes: str) -> list[Credential]:
         """Credentials whose class is one of ``classes``."""
@@ -94,7 +104,7 @@ def _make(target: str, cred_type: int | None, citation: Citation, **fields: Any)
 # --- cmdkey /list ---------------------------------------------------------------------------
 
 _HEADER = re.compile(r"^\s*Currently stored credentials(?: for (?P<filter>.*))?:\s*$")
-_FIELD = re.compile(r"^\s*(?P<key>Target|Type|User|Comment):\s?(?P<value>.*?)\s*$")
+_FIELDS = ("Target", "Type", "User", "Comment")
 _TYPE_NAMES = {
     "generic": CredType.GENERIC,
     "domain password": CredType.DOMAIN_PASSWORD,
@@ -112,55 +122,83 @@ _PROMPT = re.compile(r"^\s*(?:PS )?[A-Za-z]:\\[^>]*>")
 _FOREIGN_HINT = re.compile(r"^\s*(\*\s.+\s\*|\S[^:]{0,40}:\s+\S.*)\s*$")
 
 
+def _field(text: str) -> tuple[str, str] | None:
+    """``(key, value)`` of a ``Target: …``/``Type:``/``User:``/``Comment:`` line, else None.
+
+    String operations only: one optional space after the colon, trailing spaces dropped.
+    """
+    key, colon, rest = text.lstrip().partition(":")
+    if not colon or key not in _FIELDS:
+        return None
+    if rest[:1].isspace():
+        rest = rest[1:]
+    return key, rest.rstrip()
+
+
 def parse_cmdkey(data: bytes | str, source: str = "cmdkey_list.txt") -> CredentialList:
     """Parse English ``cmdkey /list`` output; another locale raises ``ParseError``."""
-    raw = lines(data)
-    start = next((i for i, text in enumerate(raw) if _HEADER.match(text)), None)
-    if start is None:
-        first = next((t.strip() for t in raw if t.strip()), "")
-        if first.endswith(":") or any(_FOREIGN_HINT.match(t) for t in raw):
+    numbered = enumerate(iter_lines(data), start=1)
+    result: CredentialList | None = None
+    first = ""
+    foreign = False
+    for _, text in numbered:
+        header = _HEADER.match(text)
+        if header:
+            result = CredentialList(source=source, filter=header["filter"])
+            break
+        first = first or text.strip()
+        foreign = foreign or _FOREIGN_HINT.match(text) is not None
+    if result is None:
+        if first.endswith(":") or foreign:
             raise ParseError(f"{source}: unsupported locale or layout of cmdkey /list (header "
                              f"{first[:60]!r}); run it on an English prompt or collect "
                              "credentials.json with odfix collect")
         raise ParseError(f"{source}: not a cmdkey /list output (no 'Currently stored "
                          "credentials:' header)")
-    header = _HEADER.match(raw[start])
-    result = CredentialList(source=source, filter=header["filter"] if header else None)
+    _read_entries(numbered, result, source)
+    return result
+
+
+def _read_entries(numbered: Iterator[tuple[int, str]], result: CredentialList,
+                  source: str) -> None:
+    """The entries after the header, one ``Credential`` per ``Target:`` line."""
+    budget = Budget()
     current: dict[str, Any] | None = None
 
     def finish() -> None:
         if current is not None:
             result.credentials.append(_make(**current))
 
-    for index in range(start + 1, len(raw)):
-        text = raw[index]
+    for number, text in numbered:
         stripped = text.strip()
         if not stripped:
             continue
         if stripped == "* NONE *" or _PROMPT.match(text):
             continue
-        citation = Citation(file=source, line=index + 1, text=text.rstrip())
-        field = _FIELD.match(text)
-        if field and field["key"] == "Target":
+        field = _field(text)
+        if field and field[0] == "Target":
             finish()
-            current = {"target": field["value"], "cred_type": None, "citation": citation}
+            current = None
+            if not budget.take(number):
+                break
+            citation = Citation(file=source, line=number, text=text.rstrip())
+            current = {"target": field[1], "cred_type": None, "citation": citation}
             continue
         if current is None:
-            raise ParseError(f"{source}: line {index + 1}: {stripped[:60]!r} before any Target")
-        if field and field["key"] == "Type":
-            name = field["value"].casefold()
-            current["cred_type"] = _TYPE_NAMES.get(name)
-            current["type_name"] = field["value"]
-        elif field and field["key"] == "User":
-            current["user"] = field["value"] or None
-        elif field and field["key"] == "Comment":
-            current["comment"] = field["value"] or None
+            raise ParseError(f"{source}: line {number}: {stripped[:60]!r} before any Target")
+        if field and field[0] == "Type":
+            current["cred_type"] = _TYPE_NAMES.get(field[1].casefold())
+            current["type_name"] = field[1]
+        elif field and field[0] == "User":
+            current["user"] = field[1] or None
+        elif field and field[0] == "Comment":
+            current["comment"] = field[1] or None
         elif stripped.casefold() in _PERSISTENCE:
             current["persist"] = int(_PERSISTENCE[stripped.casefold()])
         else:
-            raise ParseError(f"{source}: line {index + 1}: unrecognised line {stripped[:60]!r}")
+            raise ParseError(f"{source}: line {number}: unrecognised line {stripped[:60]!r}")
     finish()
-    return result
+    result.notes = budget.note("credentials")
 
 
 # --- credentials.json -----------------------------------------------------------------------
@@ -174,38 +212,116 @@ def to_json(credentials: list[StoredCredential]) -> bytes:
     return (json.dumps({"credentials": rows}, indent=2, ensure_ascii=False) + "\n").encode()
 
 
+def secret_field(document: Any) -> str | None:
+    """The path of the first secret-looking key anywhere in ``document`` (at any depth)."""
+    return next((path for key, path in json_keys(document) if _SECRET_FIELD.search(key)), None)
+
+
 def parse_json(data: bytes | str, source: str = "credentials.json") -> CredentialList:
-    """Parse ``credentials.json``; a file carrying any secret-looking field is refused."""
+    """Parse ``credentials.json``; a file carrying a secret-looking field anywhere is refused."""
     text = decode(data)
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ParseError(f"{source}: not JSON ({error.msg} at line {error.lineno})") from error
+    document = load_json(text, source)
+    secret = secret_field(document)
+    if secret is not None:
+        raise ParseError(f"{source}: refused: secret-looking field {secret!r}; bundles must "
+                         "never carry secrets")
     rows = document.get("credentials") if isinstance(document, dict) else None
     if not isinstance(rows, list):
         raise ParseError(f"{source}: expected an object with a 'credentials' list")
-    raw = text.splitlines()
+    spans = _row_spans(text, len(rows))
+    lines = _LineIndex(text)
+    budget = Budget()
     result = CredentialList(source=source)
     for number, row in enumerate(rows, start=1):
         if not isinstance(row, dict):
             raise ParseError(f"{source}: credential {number} is not an object")
-        secret = next((k for k in row if _SECRET_FIELD.search(str(k))), None)
-        if secret is not None:
-            raise ParseError(f"{source}: refused: credential {number} has a secret-looking "
-                             f"field {secret!r}; bundles must never carry secrets")
         try:
             item = StoredCredential.model_validate(row)
         except ValidationError as error:
             problem = error.errors()[0]
             raise ParseError(f"{source}: credential {number}: "
                              f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}") from error
-        needle = json.dumps(item.target, ensure_ascii=False)
-        line = next((i for i, t in enumerate(raw, start=1) if needle in t), 1)
-        citation = Citation(file=source, line=line, text=raw[line - 1] if raw else "")
+        start, end = spans[number - 1] if spans else (0, 0)
+        if not budget.take(lines.at(start)[0]):
+            break
+        needle = text.find(json.dumps(item.target, ensure_ascii=False), start, end)
+        line, line_text = lines.at(needle if needle >= 0 else start)
+        citation = Citation(file=source, line=line, text=line_text)
         result.credentials.append(_make(
             item.target, item.type, citation, persist=item.persist,
             user=item.user_name, last_written=item.last_written, comment=item.comment))
+    result.notes = budget.note("credentials")
     return result
+
+
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+def _row_spans(text: str, count: int) -> list[tuple[int, int]] | None:
+    """Where each row of the (last) top-level ``credentials`` list starts and ends in ``text``.
+
+    A walk over valid JSON with the standard decoder, linear in the text; None if the layout
+    is not the expected one (then rows are cited at line 1).
+    """
+    decoder = json.JSONDecoder()
+    found: list[tuple[int, int]] | None = None
+    try:
+        at = _WS.match(text, 0).end()  # type: ignore[union-attr]
+        if text[at] != "{":
+            return None
+        at = _WS.match(text, at + 1).end()  # type: ignore[union-attr]
+        while text[at] != "}":
+            key, at = decoder.raw_decode(text, at)
+            at = _WS.match(text, _WS.match(text, at).end() + 1).end()  # type: ignore[union-attr]
+            if key == "credentials" and text[at] == "[":
+                found, at = _list_spans(decoder, text, at)
+            else:
+                at = decoder.raw_decode(text, at)[1]
+            at = _WS.match(text, at).end()  # type: ignore[union-attr]
+            if text[at] == ",":
+                at = _WS.match(text, at + 1).end()  # type: ignore[union-attr]
+    except (IndexError, ValueError):
+        return None
+    return found if found is not None and len(found) == count else None
+
+
+def _list_spans(decoder: json.JSONDecoder, text: str,
+                at: int) -> tuple[list[tuple[int, int]], int]:
+    spans: list[tuple[int, int]] = []
+    at = _WS.match(text, at + 1).end()  # type: ignore[union-attr]
+    while text[at] != "]":
+        end = decoder.raw_decode(text, at)[1]
+        spans.append((at, end))
+        at = _WS.match(text, end).end()  # type: ignore[union-attr]
+        if text[at] == ",":
+            at = _WS.match(text, at + 1).end()  # type: ignore[union-attr]
+    return spans, at + 1
+
+
+class _LineIndex:
+    """Line number and text at ascending offsets of ``text``, in one forward pass."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.offset = 0
+        self.line = 1
+        self.start = 0
+        self.cached: tuple[int, str] | None = None
+
+    def at(self, offset: int) -> tuple[int, str]:
+        if offset < self.offset:
+            self.offset, self.line, self.start, self.cached = 0, 1, 0, None
+        newlines = self.text.count("\n", self.offset, offset)
+        if newlines:
+            self.line += newlines
+            self.start = self.text.rfind("\n", self.offset, offset) + 1
+            self.cached = None
+        self.offset = offset
+        if self.cached is None or self.cached[0] != self.line:
+            end = self.text.find("\n", self.start)
+            line_text = self.text[self.start:end if end >= 0 else len(self.text)]
+            self.cached = (self.line, line_text.removesuffix("\r"))
+        return self.cached
 
 
 def from_host(host: Host) -> CredentialList:

@@ -7,6 +7,7 @@ first colon, matched exactly (case-insensitively) and scoped to their section.
 """
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -14,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 
 from odfix.evidence.aad_events import aadsts_codes, error_codes
-from odfix.evidence.common import Citation, ParseError, lines
+from odfix.evidence.common import Budget, Citation, ParseError, iter_lines
 
 JoinType = Literal[
     "entra-joined", "hybrid-joined", "domain-joined", "entra-registered", "none", "unknown"
@@ -39,9 +40,8 @@ _WORKPLACE_KEYS = (
 )
 _OTHER_SECTIONS = re.compile(r"Registration\b.*|(IE|WinHttp)\b.*Proxy Config.*", re.IGNORECASE)
 _PROMPT = re.compile(r"^\s*(PS )?[A-Za-z]:\\[^>]*>")
-_SEPARATOR = re.compile(r"^\s*\+-{3,}\+\s*$")
-_HEADER = re.compile(r"^\s*\|\s*(?P<title>[^|]*?)\s*\|\s*$")
-_FIELD = re.compile(r"^\s*(?P<key>[A-Za-z][A-Za-z0-9 ._()/-]*?)\s*:(?:\s*:)?\s?(?P<value>.*)$")
+_KEY = re.compile(r"[A-Za-z][A-Za-z0-9 ._()/-]*")
+"""What a field's key may hold (matched whole against the text before the first colon)."""
 _TIME = re.compile(
     r"(?P<date>\d{4}-\d{2}-\d{2})[ T](?P<time>\d{1,2}:\d{2}:\d{2})(?P<frac>\.\d+)?\s*(?:UTC|Z)?"
 )
@@ -181,6 +181,7 @@ class DsregStatus(BaseModel):
     prt: PrtState = PydanticField(default_factory=PrtState)
     registration: RegistrationDiagnostics | None = None
     health: DeviceHealth = PydanticField(default_factory=DeviceHealth)
+    notes: list[str] = PydanticField(default_factory=list)
 
     def section(self, title: str) -> Section | None:
         """The first section titled ``title`` (case-insensitive), or None."""
@@ -205,10 +206,12 @@ class DsregStatus(BaseModel):
 
 def parse(data: bytes | str, source: str = "dsregcmd_status.txt") -> DsregStatus:
     """Parse ``dsregcmd /status`` output; raise ParseError when no known section is present."""
-    sections = _sections(lines(data), source)
+    budget = Budget()
+    sections = _sections(iter_lines(data), source, budget)
     if not any(_is_known(s.title) for s in sections):
         raise ParseError(f"{source}: no dsregcmd /status section found")
-    status = DsregStatus(source=source, sections=sections, join_type="unknown")
+    status = DsregStatus(source=source, sections=sections, join_type="unknown",
+                         notes=budget.note("lines"))
     _derive(status)
     return status
 
@@ -235,34 +238,63 @@ def _is_known(title: str) -> bool:
     )
 
 
-def _sections(text_lines: list[str], source: str) -> list[Section]:
+def _is_separator(text: str) -> bool:
+    """``+----…----+`` (``text`` stripped)."""
+    return len(text) >= 5 and text[0] == text[-1] == "+" and not text[1:-1].strip("-")
+
+
+def _header_title(text: str) -> str | None:
+    """The title of a ``| Device State |`` line (``text`` stripped), else None."""
+    if len(text) >= 2 and text[0] == text[-1] == "|" and "|" not in text[1:-1]:
+        return text[1:-1].strip()
+    return None
+
+
+def split_field(raw: str) -> tuple[str, str] | None:
+    """``(key, value)`` of a ``key : value`` line, else None; string operations only, linear.
+
+    The key is what precedes the first colon (it must start with a letter); a second colon
+    right after the first (``KeySignTest: : PASSED``) is dropped; the value is stripped.
+    """
+    before, colon, after = raw.partition(":")
+    key = before.strip()
+    if not colon or _KEY.fullmatch(key) is None:
+        return None
+    rest = after.lstrip()
+    if rest.startswith(":"):
+        after = rest[1:]
+    return key, after.strip()
+
+
+def _sections(text_lines: Iterable[str], source: str, budget: Budget) -> list[Section]:
     sections: list[Section] = []
     current: Section | None = None
     for number, raw in enumerate(text_lines, start=1):
         text = raw.strip()
-        if not text or _SEPARATOR.match(raw):
+        if not text or _is_separator(text):
             continue
-        citation = Citation(file=source, line=number, text=raw.rstrip())
-        header = _HEADER.match(raw)
-        if header:
-            current = Section(title=header["title"], citation=citation)
+        title = _header_title(text)
+        if not budget.take(number):
+            break
+        if title is not None:
+            current = Section(title=title, citation=_cite(source, number, raw))
             sections.append(current)
             continue
         if current is None or _PROMPT.match(raw):
             continue
-        field = _FIELD.match(raw)
+        citation = _cite(source, number, raw)
+        field = split_field(raw)
         if field:
             current.fields.append(
-                Field(
-                    section=current.title,
-                    key=field["key"],
-                    value=field["value"].strip(),
-                    citation=citation,
-                )
+                Field(section=current.title, key=field[0], value=field[1], citation=citation)
             )
         else:
             current.other_lines.append(citation)
     return sections
+
+
+def _cite(source: str, number: int, raw: str) -> Citation:
+    return Citation(file=source, line=number, text=raw.rstrip())
 
 
 def _yes(field: Field | None) -> bool | None:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pydantic import BaseModel
 
 from odfix.evidence import regfile
-from odfix.evidence.common import Citation, ParseError, lines
+from odfix.evidence.common import Budget, Citation, ParseError, iter_lines
 from odfix.evidence.regfile import Cited
 
 INTERNET_SETTINGS: tuple[regfile.KeySpec, ...] = (
@@ -38,44 +38,60 @@ class WinHttpProxy(BaseModel):
     proxy_server: str | None = None
     bypass_list: list[str] = []
     citations: list[Citation]
+    notes: list[str] = []
 
 
 _WINHTTP_HEADER = re.compile(r"^\s*Current WinHTTP proxy settings:\s*$")
-_WINHTTP_FIELD = re.compile(r"^\s*(?P<key>Proxy Server\(s\)|Bypass List)\s*:\s*(?P<value>.*?)\s*$")
+_WINHTTP_KEYS = ("Proxy Server(s)", "Bypass List")
+
+
+def _winhttp_field(text: str) -> tuple[str, str] | None:
+    """``(key, value)`` of a ``Proxy Server(s) : …`` or ``Bypass List : …`` line, else None."""
+    key, colon, value = text.partition(":")
+    key = key.strip()
+    return (key, value.strip()) if colon and key in _WINHTTP_KEYS else None
 
 
 def parse_winhttp(data: bytes | str, source: str = "winhttp_proxy.txt") -> WinHttpProxy:
     """Parse English ``netsh winhttp show proxy`` output."""
-    raw = lines(data)
-    start = next((i for i, t in enumerate(raw) if _WINHTTP_HEADER.match(t)), None)
-    if start is None:
-        if any("winhttp" in t.casefold() for t in raw):
+    numbered = enumerate(iter_lines(data), start=1)
+    mentions = False
+    header: tuple[int, str] | None = None
+    for line in numbered:
+        if _WINHTTP_HEADER.match(line[1]):
+            header = line
+            break
+        mentions = mentions or "winhttp" in line[1].casefold()
+    if header is None:
+        if mentions:
             raise ParseError(f"{source}: unsupported locale of netsh winhttp show proxy "
                              "(no English 'Current WinHTTP proxy settings:' header)")
         raise ParseError(f"{source}: not a netsh winhttp show proxy output")
-    citations = [Citation(file=source, line=start + 1, text=raw[start].rstrip())]
+    citations = [Citation(file=source, line=header[0], text=header[1].rstrip())]
+    budget = Budget()
     direct = False
     server: str | None = None
     bypass: list[str] = []
-    for index in range(start + 1, len(raw)):
-        text = raw[index]
-        citation = Citation(file=source, line=index + 1, text=text.rstrip())
-        field = _WINHTTP_FIELD.match(text)
-        if text.strip().casefold().startswith("direct access"):
+    for number, text in numbered:
+        field = _winhttp_field(text)
+        is_direct = text.strip().casefold().startswith("direct access")
+        if not (is_direct or field):
+            continue
+        if not budget.take(number):
+            break
+        citations.append(Citation(file=source, line=number, text=text.rstrip()))
+        if is_direct:
             direct = True
-            citations.append(citation)
-        elif field and field["key"].startswith("Proxy"):
-            server = field["value"] or None
-            citations.append(citation)
+        elif field and field[0].startswith("Proxy"):
+            server = field[1] or None
         elif field:
-            value = field["value"]
+            value = field[1]
             bypass = [] if value.casefold() in ("", "(none)") else \
                 [p.strip() for p in re.split(r"[;,]", value) if p.strip()]
-            citations.append(citation)
     if not direct and server is None:
         raise ParseError(f"{source}: neither 'Direct access' nor 'Proxy Server(s)' found")
     return WinHttpProxy(direct=direct, proxy_server=server, bypass_list=bypass,
-                        citations=citations)
+                        citations=citations, notes=budget.note("proxy lines"))
 
 
 class InternetSettings(BaseModel):

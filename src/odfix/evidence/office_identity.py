@@ -73,10 +73,13 @@ def parse(data: bytes | str, source: str = "office_identity.reg") -> OfficeIdent
     """Parse ``office_identity.reg``; raises ``ParseError`` when it has no Identity key."""
     reg = regfile.parse(data, source)
     roots = reg.keys_ending(_SUFFIX)
-    parents = {k.path.casefold().rsplit("\\", 1)[0] for k in reg.keys
-               if k.path.casefold().rsplit("\\", 1)[0].endswith("\\" + _SUFFIX.casefold()
-                                                             + "\\identities")}
-    identities = [_identity(k) for parent in sorted(parents) for k in reg.children(parent)]
+    under = "\\" + _SUFFIX.casefold() + "\\identities"
+    children: dict[str, list[RegKey]] = {}
+    for key in reg.keys:
+        parent = regfile.normalize_key(key.path).rsplit("\\", 1)[0]
+        if parent.endswith(under) and not key.deleted:
+            children.setdefault(parent, []).append(key)
+    identities = [_identity(k) for parent in sorted(children) for k in children[parent]]
     if not roots and not identities:
         raise ParseError(f"{source}: no [...\\{_SUFFIX}] key in this export")
     root = roots[0] if roots else None

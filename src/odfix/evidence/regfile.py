@@ -8,12 +8,12 @@ Key paths and value names compare case-insensitively, as the registry does; ``HK
 
 import codecs
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from odfix.evidence.common import Citation, ParseError, lines
+from odfix.evidence.common import Budget, Citation, ParseError, iter_lines
 from odfix.hosts.base import Host, RegKind, RegValue
 
 HEADER_V5 = "Windows Registry Editor Version 5.00"
@@ -89,6 +89,7 @@ class RegFile(BaseModel):
     source: str
     version: Literal["5.00", "4"]
     keys: list[RegKey]
+    notes: list[str] = []
 
     def key(self, path: str) -> RegKey | None:
         """The section for ``path`` (any root spelling, any case), or None."""
@@ -131,12 +132,15 @@ _KEY_LINE = re.compile(r"^\[(?P<deleted>-?)(?P<path>[^\]]+)\]\s*$")
 
 
 def parse(data: bytes | str, source: str = "capture.reg") -> RegFile:
-    """Parse a ``.reg`` export; raises ``ParseError`` naming ``source`` on anything else."""
-    raw = lines(data)
-    index = next((i for i, text in enumerate(raw) if text.strip()), None)
-    if index is None:
+    """Parse a ``.reg`` export; raises ``ParseError`` naming ``source`` on anything else.
+
+    One pass over the lines, linear in the input; past ``MAX_ITEMS`` keys and values the rest
+    is not read (``RegFile.notes`` says where it stopped).
+    """
+    numbered = enumerate(iter_lines(data), start=1)
+    header = next((text.strip() for _, text in numbered if text.strip()), None)
+    if header is None:
         raise ParseError(f"{source}: empty file, expected a registry export")
-    header = raw[index].strip()
     if header == HEADER_V5:
         version: Literal["5.00", "4"] = "5.00"
     elif header == HEADER_V4:
@@ -145,27 +149,47 @@ def parse(data: bytes | str, source: str = "capture.reg") -> RegFile:
         raise ParseError(f"{source}: not a registry export (first line is not {HEADER_V5!r}"
                          f" or {HEADER_V4!r})")
     keys: list[RegKey] = []
-    i = index + 1
-    while i < len(raw):
-        start = i
-        text = raw[i]
-        i += 1
+    budget = Budget()
+    for number, text in numbered:
         stripped = text.strip()
         if not stripped or stripped.startswith(";"):
             continue
-        while stripped.endswith("\\") and i < len(raw) and not _KEY_LINE.match(stripped):
-            stripped = stripped[:-1] + raw[i].strip()
-            i += 1
-        citation = Citation(file=source, line=start + 1, text=text.rstrip())
+        if stripped.endswith("\\"):
+            stripped = _continued(stripped, numbered)
+        if not budget.take(number):
+            break
+        citation = Citation(file=source, line=number, text=text.rstrip())
         match = _KEY_LINE.match(stripped)
         if match:
             keys.append(RegKey(path=match["path"].strip(), deleted=bool(match["deleted"]),
                                citation=citation))
             continue
         if not keys:
-            raise ParseError(f"{source}: line {start + 1}: value before any [key] section")
+            raise ParseError(f"{source}: line {number}: value before any [key] section")
         keys[-1].values.append(_parse_value(stripped, version, citation))
-    return RegFile(source=source, version=version, keys=keys)
+    return RegFile(source=source, version=version, keys=keys,
+                   notes=budget.note("registry keys and values"))
+
+
+def _continued(first: str, numbered: Iterator[tuple[int, str]]) -> str:
+    """A value line continued with ``\\`` at its end, joined with the stripped lines after it.
+
+    Pieces are kept with an end offset, so taking off the last backslash never copies text.
+    """
+    pieces, ends = [first], [len(first)]
+    while pieces and pieces[-1][ends[-1] - 1] == "\\":
+        following = next(numbered, None)
+        if following is None:
+            break
+        ends[-1] -= 1
+        if not ends[-1]:
+            pieces.pop()
+            ends.pop()
+        piece = following[1].strip()
+        if piece:
+            pieces.append(piece)
+            ends.append(len(piece))
+    return "".join(text[:end] for text, end in zip(pieces, ends, strict=True))
 
 
 def _parse_value(text: str, version: str, citation: Citation) -> RegFileValue:
@@ -187,23 +211,21 @@ def _parse_value(text: str, version: str, citation: Citation) -> RegFileValue:
     return RegFileValue(name=name, kind=kind, data=data, citation=citation)
 
 
+_QUOTED = re.compile(r'"((?:[^"\\]++|\\.)*+)"', re.DOTALL)
+"""A quoted string with backslash escapes (possessive: no backtracking)."""
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+
+
 def _read_quoted(text: str, where: str) -> tuple[str, str]:
     """The unescaped content of the quoted string at the start of ``text`` and what follows."""
-    out: list[str] = []
-    i = 1
-    while i < len(text):
-        char = text[i]
-        if char == "\\" and i + 1 < len(text):
-            out.append(text[i + 1])
-            i += 2
-            continue
-        if char == '"':
-            return "".join(out), text[i + 1:]
-        out.append(char)
-        i += 1
-    raise ParseError(f"{where}: unterminated quoted string")
+    match = _QUOTED.match(text)
+    if match is None:
+        raise ParseError(f"{where}: unterminated quoted string")
+    return _ESCAPE.sub(r"\1", match[1]), text[match.end():]
 
 
+_BYTE_LIST = re.compile(r"(?:[0-9a-fA-F]{2},)*+[0-9a-fA-F]{2}")
+"""The usual ``de,ad,be,ef`` (read at C speed); anything else goes through ``int``."""
 _HEX = re.compile(r"^hex(?:\((?P<type>[0-9a-fA-F]+)\))?:(?P<bytes>.*)$", re.DOTALL)
 
 
@@ -224,7 +246,10 @@ def _parse_data(text: str, version: str, where: str) -> tuple[RegKind, RegData]:
     type_code = int(match["type"], 16) if match["type"] else 3
     body = match["bytes"].replace(" ", "").rstrip(",")
     try:
-        raw = bytes(int(part, 16) for part in body.split(",")) if body else b""
+        if _BYTE_LIST.fullmatch(body):
+            raw = bytes.fromhex(body.replace(",", ""))
+        else:
+            raw = bytes(int(part, 16) for part in body.split(",")) if body else b""
     except ValueError as error:
         raise ParseError(f"{where}: bad hex byte list") from error
     return _decode_hex(type_code, raw, version, where)

@@ -30,11 +30,12 @@ def findings(credentials: CredentialList, context: RuleContext) -> list[Finding]
                 weights={"stale-token-password-change": 0.6},
             ))
     users = _office_users(cached)
+    wanted = set(users)
     if len(users) > 1:
         found.append(Finding(
             id="cred.several-office-users", severity="warning", source=SOURCE,
             title=f"Office credentials are cached for {len(users)} users ({', '.join(users)})",
-            evidence=[c.citation for c in cached if _user(c) in users],
+            evidence=[c.citation for c in cached if _user(c) in wanted],
             weights={"multiple-identities": 0.5},
         ))
     return found
