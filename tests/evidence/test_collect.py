@@ -170,3 +170,54 @@ def test_cli_human_output_and_default_name(on_windows, capsys):
     (written,) = on_windows.glob("odfix-PC-0001-*Z.zip")
     assert f"Bundle written: {written.name}" in out
     assert "winhttp-proxy" in out
+
+
+def test_the_key_file_is_created_private_never_chmod_after(host, tmp_path, monkeypatch):
+    import os
+
+    opened: list[tuple[str, int, int]] = []
+    real_open = os.open
+
+    def spy(path, flags, mode=0o777, *args):
+        opened.append((str(path), flags, mode))
+        return real_open(path, flags, mode, *args)
+
+    def no_chmod(*_args):
+        raise AssertionError("the key file must be created with its final permissions")
+
+    monkeypatch.setattr(os, "open", spy)
+    monkeypatch.setattr(os, "chmod", no_chmod)
+    run_collect(host(), tmp_path / "b.zip", pseudonymize_files=True)
+    (key_open,) = [o for o in opened if ".key" in o[0]]
+    assert key_open[2] == 0o600 and key_open[1] & os.O_EXCL and key_open[1] & os.O_CREAT
+    assert stat.S_IMODE((tmp_path / "b.zip.key").stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.zip", "b.zip.key"]
+
+
+def test_an_earlier_key_file_is_replaced_whole(host, tmp_path):
+    (tmp_path / "b.zip.key").write_text("old")
+    run_collect(host(), tmp_path / "b.zip", pseudonymize_files=True)
+    assert len((tmp_path / "b.zip.key").read_text().strip()) == 64
+    assert stat.S_IMODE((tmp_path / "b.zip.key").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(("out", "says"), [
+    ("missing/b.zip", "does not exist"),
+    (".", "is a folder"),
+])
+def test_cli_out_to_a_bad_place_is_one_line_exit_8(on_windows, capsys, out, says):
+    assert main(["collect", "--out", out]) == ExitCode.IO_ERROR
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1 and says in captured.err
+
+
+def test_cli_full_disk_is_one_line_and_no_partial_files(on_windows, capsys, monkeypatch):
+    def full(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", full)
+    assert main(["collect", "--out", "b.zip", "--pseudonymize", "--json"]) == ExitCode.IO_ERROR
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["exit"] == ExitCode.IO_ERROR
+    assert "No space left on device" in captured.err and captured.err.count("\n") == 1
+    assert list(on_windows.iterdir()) == []

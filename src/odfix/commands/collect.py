@@ -31,9 +31,12 @@ def collect_command(
     if sys.platform != "win32":
         raise WrongContext("odfix collect reads a Windows PC and runs only on Windows; "
                            "elsewhere, gather the files by hand (docs/gather-without-odfix.md)")
+    from odfix.evidence.bundle import check_output
     from odfix.evidence.collect import run_collect
     from odfix.hosts.windows import WindowsHost
 
+    if out is not None:
+        check_output(out)
     host = WindowsHost()
     target = out or Path(f"odfix-{host.hostname()}-"
                          f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.zip")

@@ -5,20 +5,25 @@
 in ``problems`` and the others still count. Unknown files are kept as they are.
 """
 
+import contextlib
 import json
 import lzma
+import os
+import stat
+import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from odfix.errors import BadInput
+from odfix.errors import BadInput, IOFailure
 from odfix.evidence import aad_events, credentials, dsregcmd, network, office_identity, onedrive
 from odfix.evidence.aad_events import AadEventLog
+from odfix.evidence.common import decode, load_json
 from odfix.evidence.credentials import CredentialList
 from odfix.evidence.dsregcmd import DsregStatus
 from odfix.evidence.network import NetworkState
@@ -114,17 +119,19 @@ def _manifest(files: Mapping[str, bytes], problems: list[str]) -> Manifest | Non
     if "manifest.json" not in files:
         return None
     try:
-        return Manifest.model_validate(json.loads(files["manifest.json"]))
+        return Manifest.model_validate(load_json(decode(files["manifest.json"]), ""))
+    except BadInput as error:
+        problems.append(f"manifest.json: unreadable ({error.message.removeprefix(': ')})")
     except (ValueError, ValidationError) as error:
         problems.append(f"manifest.json: unreadable ({str(error).splitlines()[0]})")
-        return None
+    return None
 
 
-def from_files(files: Mapping[str, bytes], name: str) -> Bundle:
+def from_files(files: Mapping[str, bytes], name: str, problems: Sequence[str] = ()) -> Bundle:
     """Parse captures held in memory (keys are file names; conventional names are matched
-    case-insensitively)."""
+    case-insensitively); ``problems`` met while reading them are kept first."""
     by_name = {_conventional(key): data for key, data in files.items()}
-    problems: list[str] = []
+    problems = list(problems)
     parsed: dict[str, Any] = {}
     for field, (names, parse) in SOURCES.items():
         try:
@@ -144,27 +151,74 @@ def _conventional(name: str) -> str:
 
 
 def load(path: str | Path) -> Bundle:
-    """Read a bundle zip or a folder of raw captures; unreadable input raises ``BadInput``."""
+    """Read a bundle zip or a folder of raw captures; unreadable input raises ``BadInput``.
+
+    The path is taken literally (a file named ``*`` is that file, never a pattern).
+    """
     where = Path(path)
-    if where.is_dir():
-        return from_files(_read_folder(where), where.name)
-    if not where.is_file():
-        raise BadInput(f"{where}: no such file or folder")
+    try:
+        mode = where.stat().st_mode
+    except OSError as error:
+        raise BadInput(f"{where}: no such file or folder ({error.strerror})") from None
+    if stat.S_ISDIR(mode):
+        files, problems = _read_folder(where)
+        return from_files(files, where.name, problems)
+    if not stat.S_ISREG(mode):
+        raise BadInput(f"{where}: not a regular file (a device, pipe or socket is never read)")
     return from_files(_read_zip(where), where.stem)
 
 
-def _read_folder(folder: Path) -> dict[str, bytes]:
+def _read_folder(folder: Path) -> tuple[dict[str, bytes], list[str]]:
+    """The regular files of a folder; anything else is skipped with a problem note.
+
+    Subfolders and hidden files are ignored. A link is followed only to a regular file inside
+    the folder; devices, pipes and sockets are never opened for reading, and a file that
+    cannot be read is a note, not a failure.
+    """
     files: dict[str, bytes] = {}
+    problems: list[str] = []
+    root = folder.resolve()
     total = 0
     for item in sorted(folder.iterdir()):
-        if not item.is_file() or item.name.startswith("."):
+        if item.name.startswith("."):
             continue
-        size = item.stat().st_size
-        total += size
-        if size > MAX_MEMBER_BYTES or total > MAX_TOTAL_BYTES:
-            raise BadInput(f"{item}: too large for an evidence file ({size} bytes)")
-        files[item.name] = item.read_bytes()
-    return files
+        try:
+            data = _read_member(item, root)
+        except OSError as error:
+            problems.append(f"{item.name}: skipped: cannot be read ({error.strerror or error})")
+            continue
+        except _Skip as skip:
+            if skip.reason:
+                problems.append(f"{item.name}: skipped: {skip.reason}")
+            continue
+        total += len(data)
+        if len(data) > MAX_MEMBER_BYTES or total > MAX_TOTAL_BYTES:
+            raise BadInput(f"{item}: too large for an evidence file ({len(data)} bytes)")
+        files[item.name] = data
+    return files, problems
+
+
+class _Skip(Exception):
+    """A folder entry that is not read; ``reason`` is empty for ones skipped silently."""
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _read_member(item: Path, root: Path) -> bytes:
+    if item.is_symlink() and not item.resolve().is_relative_to(root):
+        raise _Skip("a link to a place outside the evidence folder")
+    mode = item.stat().st_mode
+    if stat.S_ISDIR(mode):
+        raise _Skip()
+    if not stat.S_ISREG(mode):
+        raise _Skip("not a regular file (a device, pipe or socket is never read)")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    with os.fdopen(os.open(item, flags), "rb") as stream:
+        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            raise _Skip("not a regular file (a device, pipe or socket is never read)")
+        return stream.read(MAX_MEMBER_BYTES + 1)
 
 
 def _read_zip(archive: Path) -> dict[str, bytes]:
@@ -201,18 +255,44 @@ def _zip_members(archive: Path, opened: zipfile.ZipFile) -> dict[str, bytes]:
     return files
 
 
+def check_output(out: str | Path) -> Path:
+    """``out`` as a place a new file can be written, else one clear ``IOFailure``."""
+    target = Path(out)
+    parent = target.parent
+    if target.is_dir():
+        raise IOFailure(f"{target}: is a folder; give a file name such as {target / 'pc.zip'}")
+    if not parent.is_dir():
+        raise IOFailure(f"{target}: the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise IOFailure(f"{target}: the folder {parent} cannot be written to")
+    return target
+
+
 def write_zip(files: Mapping[str, bytes], manifest: Mapping[str, Any] | BaseModel,
               facts: Mapping[str, Any] | BaseModel, out: str | Path) -> Path:
-    """Write captures plus ``manifest.json`` and ``facts.json`` into the zip ``out``."""
-    target = Path(out)
+    """Write captures plus ``manifest.json`` and ``facts.json`` into the zip ``out``.
+
+    The zip is written beside ``out`` under a temporary name and renamed when complete, so a
+    full disk or another failure leaves no partial bundle; it raises ``IOFailure``.
+    """
+    target = check_output(out)
     documents = {"manifest.json": manifest, "facts.json": facts}
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in files.items():
-            if name not in documents:
-                archive.writestr(name, data)
-        for name, document in documents.items():
-            body = document.model_dump(mode="json") if isinstance(document, BaseModel) \
-                else document
-            archive.writestr(name, json.dumps(body, indent=2, ensure_ascii=False,
-                                              default=str) + "\n")
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream, \
+                zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name, data in files.items():
+                if name not in documents:
+                    archive.writestr(name, data)
+            for name, document in documents.items():
+                body = document.model_dump(mode="json") if isinstance(document, BaseModel) \
+                    else document
+                archive.writestr(name, json.dumps(body, indent=2, ensure_ascii=False,
+                                                  default=str) + "\n")
+        os.replace(temporary, target)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise IOFailure(f"{target}: cannot write the bundle ({error.strerror or error})") \
+            from None
     return target

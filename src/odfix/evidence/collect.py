@@ -6,6 +6,7 @@ metadata only (``credentials.json``). Each source is independent: one that fails
 in this context is recorded in ``manifest.json`` and the others go on.
 """
 
+import contextlib
 import json
 import os
 import secrets
@@ -17,6 +18,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from odfix import __version__
+from odfix.errors import IOFailure
 from odfix.evidence import bundle, credentials, network, office_identity, onedrive, regfile
 from odfix.evidence.bundle import CollectorRun, Manifest
 from odfix.evidence.pseudonymize import pseudonymize
@@ -147,18 +149,40 @@ def run_collect(host: Host, out: Path, *, pseudonymize_with: str | None = None,
     ``<bundle>.key`` (keep it private: it links tokens back to nothing, but the same key lets
     two bundles be compared).
     """
+    bundle.check_output(out)
     files = collect(host)
     key_file: Path | None = None
+    pending: Path | None = None
     if pseudonymize_files:
         key = pseudonymize_with
         if key is None:
             key = secrets.token_hex(32)
             key_file = out.with_name(out.name + ".key")
-            key_file.write_text(key + "\n")
-            os.chmod(key_file, 0o600)
+            pending = write_private(key_file, key + "\n")
         files = pseudonymize(files, key.encode())
     manifest = Manifest.model_validate_json(files["manifest.json"])
     facts = json.loads(files["facts.json"])
-    bundle.write_zip(files, manifest, facts, out)
+    try:
+        bundle.write_zip(files, manifest, facts, out)
+        if pending is not None and key_file is not None:
+            os.replace(pending, key_file)
+    finally:
+        if pending is not None:
+            with contextlib.suppress(OSError):
+                pending.unlink()
     return CollectResult(bundle=str(out), key_file=str(key_file) if key_file else None,
                          collectors=manifest.collectors, problems=facts["problems"])
+
+
+def write_private(final: Path, text: str) -> Path:
+    """Write ``text`` to a new file beside ``final`` that only the owner can read (mode 0600
+    from its creation, ``O_EXCL``: never an existing file); returns it for ``os.replace``."""
+    pending = final.with_name(f".{final.name}.{secrets.token_hex(4)}")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    try:
+        handle = os.open(pending, flags, 0o600)
+    except OSError as error:
+        raise IOFailure(f"{final}: cannot create the key file ({error.strerror})") from None
+    with os.fdopen(handle, "w", encoding="ascii") as stream:
+        stream.write(text)
+    return pending
