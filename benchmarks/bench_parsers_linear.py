@@ -10,7 +10,9 @@ doubling of the size ((t16/t4) ** 0.5: 2.0 for a linear parser; the target is <=
 time and of memory. CPU time (``process_time``) is used for the ratios because this machine is
 shared: wall time moves with the other processes' load, CPU time much less.
 
-``python3 dev.py bench parsers_linear`` (about 5 minutes); ``--quick`` runs 1/4 MB only.
+``python3 dev.py bench parsers_linear`` (10-30 minutes on a shared machine); ``--quick`` runs
+1 and 4 MB only; words after the options pick cases by name (``... references``). The benchmark
+runner passes no arguments: run the file itself for those.
 """
 
 import contextlib
@@ -111,7 +113,10 @@ def main(argv: list[str]) -> int:
           f"growth per doubling (2.0 = linear, target <= {TARGET})")
     print(f"{'case':36} {'cpu':>8} {'wall':>7} {'x base':>7} {'time/doubling':>15} "
           f"{'peak MB':>8} {'mem/doubling':>14}")
+    chosen = [arg for arg in argv if not arg.startswith("--")]
     for name, parse, build in CASES:
+        if chosen and not any(word in name for word in chosen):
+            continue
         times, walls, peaks, bases = [], [], [], []
         for size in sizes:
             data = build(size).encode()

@@ -118,22 +118,23 @@ def credentials_json_nested_secret() -> str:
 
 @contextlib.contextmanager
 def deadline(seconds: float) -> Iterator[None]:
-    """Fail with TimeoutError when the block runs longer than ``seconds`` (a hang guard, set
-    far above what a linear parser needs; Unix only, a no-op elsewhere)."""
+    """Fail with TimeoutError when the block uses more than ``seconds`` of CPU (a hang guard,
+    set far above what a linear parser needs; CPU time, so a loaded machine does not trip it;
+    Unix only, a no-op elsewhere)."""
     if not hasattr(signal, "setitimer"):
         yield
         return
 
     def expire(*_: object) -> None:
-        raise TimeoutError(f"still running after {seconds} s")
+        raise TimeoutError(f"still running after {seconds} s of CPU")
 
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    previous = signal.signal(signal.SIGPROF, expire)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 Builder = Callable[[int], str]

@@ -1,8 +1,9 @@
 """Hostile input: every parser finishes in linear time and keeps a bounded amount.
 
 The inputs are the ones that made the old parsers backtrack or go quadratic (each took from 15 s
-to hours at these sizes). ``deadline`` is a hang guard set 20-100x above what the linear parsers
-need here, not a measurement: the figures are in benchmarks/bench_parsers_linear.py.
+to hours at these sizes). ``deadline`` is a hang guard on CPU time set 10-100x above what the
+linear parsers need here, not a measurement: the figures are in
+benchmarks/bench_parsers_linear.py.
 """
 
 import tracemalloc
