@@ -27,7 +27,8 @@ def test_a_lone_network_timeout_plans_the_checks_and_asks_for_the_captures():
     assert result.outcome == "not-enough-evidence" and not result.healthy
     assert result.causes[0].id == "connectivity-tls"
     assert "connectivity-checks" in planned(result) and not planned(result) & DESTRUCTIVE
-    assert "dsregcmd-leave-join" in {w.method for w in result.withheld}
+    # the guide plans no leave for connectivity at all (issue 9: the unjoin last, with evidence)
+    assert "dsregcmd-leave-join" not in load_guide().plan_for("connectivity-tls", "unknown")
     ask = {a.file: a for a in result.ask_for}
     assert "join type is unknown" in ask["dsregcmd_status.txt"].why
     assert ask["dsregcmd_status.txt"].command == "dsregcmd /status > dsregcmd_status.txt"
@@ -41,7 +42,8 @@ def test_the_cloned_image_plan_needs_one_known_join_type():
     result = run(broken, other)
     assert result.causes[0].id == "cloned-image" and result.join_type == "unknown"
     assert not planned(result) & DESTRUCTIVE
-    assert {"dsregcmd-leave-join", "reconnect-work-account"} <= {w.method for w in result.withheld}
+    # on an unknown join type the guide plans no unjoin (issue 9), so there is none to withhold
+    assert not set(load_guide().plan_for("cloned-image", "unknown")) & DESTRUCTIVE
     same = run(broken, Pc(name="PC-0002"))
     assert same.join_type == "hybrid-joined" and "dsregcmd-leave-join" in planned(same)
 
@@ -112,14 +114,14 @@ def test_filtering_holds_whatever_order_the_guide_gives():
         c.model_copy(update={"plan": list(reversed(c.plan)), "plan_by_join_type": {
             j: list(reversed(p)) for j, p in c.plan_by_join_type.items()}})
         for c in guide.causes]})
-    cause = Cause(id="connectivity-tls", confidence=0.9, summary="s", finding_ids=["aad.x"])
+    cause = Cause(id="cloned-image", confidence=0.9, summary="s", finding_ids=["aad.x"])
     finding = Finding(id="aad.x", severity="error", title="t", source="aad_events",
-                      weights={"connectivity-tls": 0.9})
+                      weights={"cloned-image": 0.9})
     for candidate in (guide, reversed_guide):
         items, withheld, _ = plan.build([cause], [finding], "hybrid-joined", candidate)
         assert [w.method for w in withheld] == ["dsregcmd-leave-join"]
         assert [i.method for i in items] == [
-            m for m in candidate.plan_for("connectivity-tls", "hybrid-joined")
+            m for m in candidate.plan_for("cloned-image", "hybrid-joined")
             if m != "dsregcmd-leave-join"]
 
 
