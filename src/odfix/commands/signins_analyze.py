@@ -36,6 +36,10 @@ def analyze(
     """Classify failures, rank users, find cadences, password-change bursts and cloned devices."""
     from odfix.tenant.analyze import Options, run
 
+    if html is not None:  # before the analysis, not after it
+        from odfix.tenant.outfile import check_target
+
+        check_target(html, "the HTML report")
     result = run(files, users=users, audits=audits, policies=policies, devices=devices,
                  groups=groups, options=Options(password_window_hours=window,
                                                 timeline_users=user))
@@ -54,7 +58,7 @@ def analyze(
 
         render(result, output.console, top=top, timelines=bool(user))
         if html is not None:
-            output.console.print(f"HTML report: {html}")
+            output.console.print(f"HTML report: {output.escape(str(html))}")
 
 
 def synth(
@@ -74,9 +78,10 @@ def synth(
     if as_json:
         output.emit_json(result)
     else:
-        output.console.print(f"{result.rows:,} sign-ins -> {result.signins}; companions: "
-                             f"{result.users.name}, {result.audits.name}, {result.policies.name}, "
-                             f"{result.devices.name}, {result.truth.name}", soft_wrap=True)
+        names = ", ".join(p.name for p in (result.users, result.audits, result.policies,
+                                           result.devices, result.truth))
+        output.console.print(output.plain(f"{result.rows:,} sign-ins -> {result.signins}; "
+                                          f"companions: {names}"), markup=False, soft_wrap=True)
 
 
 def register(group: typer.Typer) -> None:

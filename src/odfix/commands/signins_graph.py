@@ -132,7 +132,8 @@ def pull(
 def _summary(result: PullResult) -> None:
     from rich.table import Table
 
-    table = Table(title=f"Pulled into {result.out}" + (" (resumed)" if result.resumed else ""))
+    table = Table(title=f"Pulled into {output.escape(str(result.out))}"
+                  + (" (resumed)" if result.resumed else ""))
     table.add_column("data")
     table.add_column("rows", justify="right")
     for name, count in result.rows.items():
@@ -144,10 +145,11 @@ def _summary(result: PullResult) -> None:
     output.console.print(f"{stats.requests} requests, {stats.retries} retried, {stats.throttled} "
                          f"throttled, {stats.paced_wait_s:.0f} s paced", markup=False)
     for warning in result.warnings:
-        output.err_console.print(f"odfix: warning: {warning}", markup=False, soft_wrap=True)
+        output.err_console.print(output.plain(f"odfix: warning: {warning}"), markup=False,
+                                 soft_wrap=True)
     extras = " ".join(f"--{n} {Path(result.out) / (n + '.json')}" for n in result.extras)
     next_step = f"Next: odfix signins analyze {Path(result.out) / 'signins'} {extras}".rstrip()
-    output.console.print(next_step, markup=False, soft_wrap=True)
+    output.console.print(output.plain(next_step), markup=False, soft_wrap=True)
 
 
 def kql(
@@ -187,7 +189,8 @@ def kql(
                                                 device_code)
     results, warnings = generator.run_in_workspace(workspace, queries, days, credential)
     for warning in warnings:
-        output.err_console.print(f"odfix: warning: {warning}", markup=False, soft_wrap=True)
+        output.err_console.print(output.plain(f"odfix: warning: {warning}"), markup=False,
+                                 soft_wrap=True)
     if as_json:
         output.emit_json({"days": days, "workspace": workspace, "queries": queries,
                           "results": {n: [t.model_dump() for t in ts]
@@ -203,9 +206,9 @@ def _tables(results: dict[str, list[KqlTable]]) -> None:
         for result in tables:
             table = Table(title=name)
             for column in result.columns:
-                table.add_column(column)
+                table.add_column(output.escape(column))
             for row in result.rows:
-                table.add_row(*("" if v is None else str(v) for v in row))
+                table.add_row(*("" if v is None else output.escape(str(v)) for v in row))
             output.console.print(table)
 
 

@@ -9,6 +9,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from odfix.tenant.analyze import Analysis, TimelineEvent, describe
+from odfix.tenant.outfile import write_text
 from odfix.tenant.report import policy_names
 
 COLORS = {
@@ -144,5 +145,5 @@ def render_html(analysis: Analysis) -> str:
 
 
 def write_html(analysis: Analysis, path: Path) -> None:
-    """Write the report to ``path``."""
-    path.write_text(render_html(analysis), encoding="utf-8")
+    """Write the report to ``path`` (one clear line when it cannot be written)."""
+    write_text(path, render_html(analysis), "the HTML report")

@@ -30,6 +30,7 @@ from odfix.tenant.schema import (
     GRAPH_COLUMNS,
     GRAPH_STRUCT,
     SIGNINS_DDL,
+    TS_MACRO,
     ca_expr,
     graph_select,
     lit,
@@ -41,16 +42,27 @@ if TYPE_CHECKING:
 
 CHUNK_BYTES = 16 << 20
 BATCH_BYTES = 256 << 20
+#: The longest CSV row read (DuckDB's default, 2 MB, is below what a portal cell can hold).
+MAX_CSV_LINE = 64 << 20
 MAX_LISTED = 50
+#: The sign-in shapes odfix reads, for the error about a file that is none of them.
+SHAPES = ("Graph signIns (a page {\"value\": [...]}, an array, NDJSON or one object), Azure "
+          "Monitor diagnostic records ({\"records\": [...]} or one per line), Log Analytics "
+          "JSON/CSV, the Entra portal CSV, Parquet from 'signins pull'")
 SCRATCH_STALE_SECONDS = 600
 _WINDOW = 64 << 10
 _MAX_WINDOW = 16 << 20
 _SCALAR = rb'(?:"(?:[^"\\]|\\.)*"|-?[0-9.eE+-]+|true|false|null)'
 _KEY = rb'"(?:[^"\\]|\\.)*"\s*:\s*'
-_DOC_HEAD = re.compile(rb"\A\s*\{\s*(?:" + _KEY + _SCALAR + rb"\s*,\s*)*\"value\"\s*:\s*\[")
+#: A Graph page (``"value"``) or an Azure Monitor export (``"records"``, storage or Event Hub).
+_DOC_HEAD = re.compile(rb"\A\s*\{\s*(?:" + _KEY + _SCALAR
+                       + rb"\s*,\s*)*\"(?:value|records)\"\s*:\s*\[")
 _DOC_TAIL = re.compile(rb"\]\s*(?:,\s*" + _KEY + _SCALAR + rb"\s*)*\}\s*\Z")
 _ARRAY_TAIL = re.compile(rb"\]\s*\Z")
 _RECORD_KEYS = ("createdDateTime", "CreatedDateTime", "TimeGenerated")
+#: Keys only the top level of an Azure Monitor diagnostic record has (``properties`` holds the
+#: signIn).
+_DIAG_KEYS = ("operationName", "resultType")
 _TRAILING_COMMA = re.compile(r",(\s*[\]}])")
 _SCRATCH_NAME = re.compile(r"odfix-(\d+)-[A-Za-z0-9_]+")
 _SIGNIN_SUFFIXES = {".json", ".ndjson", ".jsonl", ".csv", ".parquet"}
@@ -98,6 +110,18 @@ class LoadReport(BaseModel):
         self.notes.extend(other.notes)
 
 
+def path_lit(path: Path | str) -> str:
+    """A file name as a SQL literal for DuckDB's readers, which expand ``*``, ``?`` and ``[``
+    as wildcards: each is put in a one-character class, so a name is only ever itself."""
+    return lit(re.sub(r"([*?\[])", r"[\1]", str(path)))
+
+
+def _first_line(error: Exception) -> str:
+    """The first line of a library's error, cut short (DuckDB quotes whole input lines)."""
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
 def connect() -> "duckdb.DuckDBPyConnection":
     """An in-memory DuckDB connection in UTC with an empty ``signins`` table."""
     import duckdb
@@ -107,6 +131,7 @@ def connect() -> "duckdb.DuckDBPyConnection":
     con.execute("SET enable_progress_bar = false").fetchall()  # it would write to stdout
     # An automatic checkpoint only compresses the in-memory tables: ~1.5 CPU-s on 1M sign-ins.
     con.execute("SET checkpoint_threshold = '1TB'").fetchall()
+    con.execute(TS_MACRO).fetchall()
     con.execute(SIGNINS_DDL).fetchall()
     return con
 
@@ -152,10 +177,20 @@ def load_signins(con: "duckdb.DuckDBPyConnection", paths: Sequence[Path],
         report.files.append(FileLoad(file=str(path), kind=kind, rows=_count(con) - before,
                                      malformed=bad))
     if report.rows == 0:
-        raise BadInput("no sign-ins found in " + ", ".join(f.file for f in report.files)
-                       + (f" ({report.malformed_count} malformed rows)"
-                          if report.malformed_count else " (the files are empty)"))
+        raise BadInput(_nothing_loaded(report))
     return report
+
+
+def _nothing_loaded(report: LoadReport) -> str:
+    """Why no file gave a sign-in: the shape each was read as and how its first rows failed."""
+    if not report.malformed_count:
+        return "no sign-ins found in " + ", ".join(f.file for f in report.files) + \
+            " (the files are empty)"
+    tried = "; ".join(f"{f.file} read as {f.kind}" for f in report.files)
+    first = "; ".join(f"{'line ' + str(m.line) if m.line else 'record ' + str(m.record)}: "
+                      f"{m.reason}" for m in report.malformed[:3])
+    return (f"no sign-ins found ({report.malformed_count} malformed rows): {tried}; first rows: "
+            f"{first}. odfix reads {SHAPES}")
 
 
 def _count(con: "duckdb.DuckDBPyConnection") -> int:
@@ -169,13 +204,14 @@ def _drop_incomplete(con: "duckdb.DuckDBPyConnection", path: Path, file_no: int,
     rows = con.execute(f"""
         WITH f AS (SELECT rowid AS r, * FROM signins WHERE file_no = {file_no:d}),
              base AS (SELECT min(r) AS b FROM f)
-        SELECT r - b + 1, id IS NULL, created_at IS NULL, kind FROM f, base
+        SELECT r - b + 1, id IS NULL, created_at IS NULL, upn IS NULL, kind FROM f, base
         WHERE id IS NULL OR created_at IS NULL OR upn IS NULL ORDER BY r""").fetchall()
     if not rows:
         return 0
     items = []
-    for rec, no_id, no_time, kind in rows[:MAX_LISTED]:
-        reason = "no id" if no_id else "no valid time" if no_time else "no user"
+    for rec, no_id, no_time, no_user, kind in rows[:MAX_LISTED]:
+        reason = ", ".join(what for what, missing in (("no id", no_id), ("no valid time", no_time),
+                                                      ("no user", no_user)) if missing)
         line = int(rec) + 1 if kind in ("portal-csv", "log-analytics-csv") else None
         items.append(Malformed(file=str(path), record=int(rec), line=line, reason=reason))
     report.add_malformed(items, len(rows))
@@ -205,14 +241,23 @@ def _load_one(con: "duckdb.DuckDBPyConnection", path: Path, file_no: int, report
         return "empty"
     if first not in (b"{", b"["):
         return _load_csv(con, path, file_no, report)
-    la = b'"TimeGenerated"' in head or b'"ResultType"' in head
-    kind = "log-analytics" if la else "graph"
-    target = Target(columns=GRAPH_COLUMNS if kind == "graph" else _LA_COLUMNS,
-                    keys=_RECORD_KEYS,
+    kind = json_kind(head)
+    target = Target(columns=_COLUMNS[kind], keys=_DIAG_KEYS if kind == "azure-monitor"
+                    else _RECORD_KEYS,
                     insert=lambda source: "INSERT INTO signins " + _select_for(kind, source, path,
                                                                              file_no))
     load_records(con, path, target, report, chunk_bytes)
     return kind
+
+
+def json_kind(head: bytes) -> str:
+    """The shape of a JSON sign-in export from its first bytes: ``azure-monitor`` (diagnostic
+    records, ``properties`` holding the signIn), ``log-analytics`` or ``graph``."""
+    if b'"properties"' in head and b'"operationName"' in head:
+        return "azure-monitor"
+    if b'"TimeGenerated"' in head or b'"ResultType"' in head:
+        return "log-analytics"
+    return "graph"
 
 
 class Target(NamedTuple):
@@ -244,15 +289,39 @@ _LA_COLUMNS = {name: "VARCHAR" for name in (
     "IsInteractive", "DeviceDetail", "ConditionalAccessPolicies", "Type")}
 
 
+#: Azure Monitor diagnostic-settings records (storage account or Event Hub export).
+_DIAG_COLUMNS = {"time": "VARCHAR", "category": "VARCHAR", "resultType": "VARCHAR",
+                 "resultDescription": "VARCHAR", "properties": GRAPH_STRUCT}
+_COLUMNS = {"graph": GRAPH_COLUMNS, "log-analytics": _LA_COLUMNS, "azure-monitor": _DIAG_COLUMNS}
+
+
+def _diag_source(source: str) -> str:
+    """The signIns inside diagnostic records as Graph columns: the record's ``time``,
+    ``category`` and ``resultType`` stand in for what ``properties`` lacks."""
+    return f"""(SELECT * REPLACE (
+            coalesce(createdDateTime, odfix_time) AS createdDateTime,
+            coalesce(signInEventTypes, CASE odfix_category
+                WHEN 'SignInLogs' THEN ['interactiveUser']
+                WHEN 'NonInteractiveUserSignInLogs' THEN ['nonInteractiveUser'] END)
+                AS signInEventTypes,
+            {{'errorCode': coalesce(status.errorCode, odfix_result),
+              'failureReason': coalesce(status.failureReason, odfix_reason)}} AS status)
+        FROM (SELECT unnest(properties), "time" AS odfix_time, category AS odfix_category,
+                     resultType AS odfix_result, resultDescription AS odfix_reason
+              FROM {source}))"""
+
+
 def _select_for(kind: str, source: str, path: Path, file_no: int) -> str:
     if kind == "graph":
         return graph_select(source, file_no, kind)
+    if kind == "azure-monitor":
+        return graph_select(_diag_source(source), file_no, kind)
     return _la_select(source, path, file_no, "log-analytics")
 
 
 def _read_json(files: Sequence[str], columns: dict[str, str], fmt: str) -> str:
     struct = "{" + ", ".join(f"{lit(k)}: {lit(v)}" for k, v in columns.items()) + "}"
-    names = "[" + ", ".join(lit(f) for f in files) + "]"
+    names = "[" + ", ".join(path_lit(f) for f in files) + "]"
     return f"read_json({names}, format='{fmt}', columns={struct})"
 
 
@@ -268,7 +337,7 @@ def _load_ndjson(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadRepor
         single = _single_object(path)
         bad = [] if single is not None else list(_bad_json_lines(path))
         if single is None and not bad:
-            raise BadInput(f"{path}: {str(error).splitlines()[0]}") from None
+            raise BadInput(f"{path}: {_first_line(error)}") from None
     report.add_malformed(bad)
     skip = {m.line for m in bad}
     folder = _scratch_dir()
@@ -290,10 +359,14 @@ def _single_object(path: Path) -> dict[str, Any] | None:
     """The object of a small file holding one pretty-printed JSON object (a Graph ``$entity``)."""
     if path.stat().st_size > CHUNK_BYTES:
         return None
+    text = path.read_text(encoding="utf-8-sig", errors="replace")
     try:
-        value = json.loads(path.read_text(encoding="utf-8-sig", errors="replace"))
+        value = json.loads(text)
     except ValueError:
-        return None
+        try:  # Graph's documentation samples carry trailing commas
+            value = json.loads(_TRAILING_COMMA.sub(r"\1", text))
+        except ValueError:
+            return None
     return value if isinstance(value, dict) else None
 
 
@@ -579,7 +652,7 @@ def _load_chunk_slowly(con: "duckdb.DuckDBPyConnection", path: Path, span: tuple
         con.execute(target.insert(_read_json([chunk], target.columns,
                                              "newline_delimited"))).fetchall()
     except duckdb.Error as error:
-        raise BadInput(f"{path}: {str(error).splitlines()[0]}") from None
+        raise BadInput(f"{path}: {_first_line(error)}") from None
 
 
 def _line_at(path: Path, offset: int) -> int:
@@ -602,7 +675,7 @@ def _load_parquet(con: "duckdb.DuckDBPyConnection", path: Path, file_no: int) ->
         FROM (SELECT unnest(CASE WHEN json_valid(raw)
                                  THEN try_cast(raw::JSON AS {GRAPH_STRUCT}) END),
                      event_type
-              FROM read_parquet({lit(str(path))})))"""
+              FROM read_parquet({path_lit(path)})))"""
     con.execute("INSERT INTO signins " + graph_select(source, file_no, "parquet")).fetchall()
 
 
@@ -619,7 +692,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "user_id": ("userid",),
     "app_id": ("applicationid", "appid"),
     "app_name": ("application", "appdisplayname", "applicationname"),
-    "resource_id": ("resourceid", "resourceidentity"),
+    "resource_id": ("resourceidentity", "resourceid"),  # Log Analytics' ResourceId is a path
     "error_code": ("signinerrorcode", "errorcode", "resulttype"),
     "failure_reason": ("failurereason", "resultdescription"),
     "status": ("status",),
@@ -639,14 +712,21 @@ def header_key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower().replace("[utc]", ""))
 
 
-def map_headers(headers: Sequence[str]) -> dict[str, str]:
-    """Canonical field -> quoted source column, for the aliases found among ``headers``."""
-    keys = {header_key(h): h for h in reversed(headers)}
+def map_headers(headers: Sequence[str], names: Sequence[str] | None = None) -> dict[str, str]:
+    """Canonical field -> quoted source column, for the aliases found among ``headers`` (the
+    first of equal headers wins); ``names`` are the columns' names in the query when they differ
+    from the headers (a CSV read with positional names).
+
+    The portal's CSV has headers with trailing spaces (``Application ID ``) and one header
+    twice (``Incoming token type``): matching is on ``header_key`` and by position.
+    """
+    keys = {header_key(h): i for i, h in reversed(list(enumerate(headers)))}
     found: dict[str, str] = {}
     for field, aliases in _ALIASES.items():
         for alias in aliases:
             if alias in keys:
-                found[field] = '"' + keys[alias].replace('"', '""') + '"'
+                name = (names or headers)[keys[alias]]
+                found[field] = '"' + name.replace('"', '""') + '"'
                 break
     return found
 
@@ -689,21 +769,30 @@ def _mapped_select(source: str, path: Path, file_no: int, kind: str,
 
 def _load_csv(con: "duckdb.DuckDBPyConnection", path: Path, file_no: int,
               report: LoadReport) -> str:
+    import duckdb
+
     with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
         headers = next(csv.reader(io.StringIO(fh.readline())), [])
-    fields = map_headers(headers)
+    names = [f"c{i}" for i in range(len(headers))]
+    fields = map_headers(headers, names)
     if "created" not in fields or "upn" not in fields:
-        raise BadInput(f"{path}: not a sign-in export (no date or user column among "
-                       f"{len(headers)} columns)")
+        shown = ", ".join(repr(h) for h in headers[:8]) + (", ..." if len(headers) > 8 else "")
+        raise BadInput(f"{path}: not a sign-in export: tried {SHAPES}; this CSV has no date or "
+                       f"user column among its {len(headers)} headers ({shown})")
     la = "resulttype" in {header_key(h) for h in headers}
     kind = "log-analytics-csv" if la else "portal-csv"
     con.execute("DROP TABLE IF EXISTS odfix_rejects; "
                 "DROP TABLE IF EXISTS odfix_reject_scans").fetchall()
-    source = (f"read_csv({lit(str(path))}, header=true, all_varchar=true, ignore_errors=true, "
+    # positional names: DuckDB would trim "Application ID " and rename a repeated header
+    source = (f"read_csv({path_lit(path)}, header=true, all_varchar=true, ignore_errors=true, "
+              f"names=[{', '.join(lit(n) for n in names)}], max_line_size={MAX_CSV_LINE}, "
               "store_rejects=true, rejects_table='odfix_rejects', "
               "rejects_scan='odfix_reject_scans')")
-    con.execute("INSERT INTO signins " + _mapped_select(source, path, file_no, kind, fields)
-                ).fetchall()
+    try:
+        con.execute("INSERT INTO signins " + _mapped_select(source, path, file_no, kind, fields)
+                    ).fetchall()
+    except duckdb.Error as error:
+        raise BadInput(f"{path}: {_first_line(error)}") from None
     rejects = con.execute("SELECT line, min_by(error_message, column_idx) FROM odfix_rejects "
                           "GROUP BY line ORDER BY line").fetchall()
     report.add_malformed([Malformed(file=str(path), line=int(line),
@@ -755,7 +844,7 @@ def insert_rows(con: "duckdb.DuckDBPyConnection", table: str, ddl: str,
             for row in rows:
                 fh.write(json.dumps(dict(zip((p[0] for p in pairs), row, strict=True))) + "\n")
         columns = "{" + ", ".join(f"{lit(n)}: {lit(t)}" for n, t in pairs) + "}"
-        con.execute(f"INSERT INTO {table} SELECT * FROM read_json({lit(scratch)}, "
+        con.execute(f"INSERT INTO {table} SELECT * FROM read_json({path_lit(scratch)}, "
                     f"format='newline_delimited', columns={columns})").fetchall()
     finally:
         shutil.rmtree(folder, ignore_errors=True)

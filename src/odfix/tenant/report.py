@@ -6,7 +6,9 @@ import io
 from rich.console import Console
 from rich.table import Table
 
+from odfix.output import escape
 from odfix.tenant.analyze import Analysis, UserFinding, describe
+from odfix.textsafe import csv_cell
 
 CSV_FIELDS = ("upn", "failures", "onedrive_failures", "categories", "period_hours", "confidence",
               "policy_ids", "password_change_correlated", "password_changed_at",
@@ -36,12 +38,12 @@ def csv_row(user: UserFinding) -> dict[str, str]:
 
 
 def to_csv(analysis: Analysis) -> str:
-    """All affected users, ranked, as CSV text."""
+    """All affected users, ranked, as CSV text (formula-leading cells neutralised)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
     writer.writeheader()
     for user in analysis.users:
-        writer.writerow(csv_row(user))
+        writer.writerow({k: csv_cell(v) for k, v in csv_row(user).items()})
     return out.getvalue()
 
 
@@ -58,18 +60,18 @@ def render(analysis: Analysis, console: Console, top: int = 20, timelines: bool 
     for u in analysis.users[:top]:
         rec = u.recurrence
         cadence = (f"~{rec.period_hours:g} h ({rec.confidence:.0%})" if rec else "")
-        users.add_row(u.upn, str(u.failures), str(u.onedrive_failures),
-                      ", ".join(f"{k} {v}" for k, v in u.categories.items()), cadence,
+        users.add_row(escape(u.upn), str(u.failures), str(u.onedrive_failures),
+                      escape(", ".join(f"{k} {v}" for k, v in u.categories.items())), cadence,
                       "yes" if u.password_change_correlated else "",
-                      "; ".join(describe(a, names) for a in u.recommended))
+                      escape("; ".join(describe(a, names) for a in u.recommended)))
     console.print(users)
     if analysis.cloned_devices:
         clones = Table(title="Cloned devices")
         for column in ("device id", "names", "users", "evidence"):
             clones.add_column(column, overflow="fold")
         for c in analysis.cloned_devices:
-            clones.add_row(c.device_id, ", ".join(c.device_names), ", ".join(c.users),
-                           c.evidence if len(c.device_ids) < 2
+            clones.add_row(escape(c.device_id), escape(", ".join(c.device_names)),
+                           escape(", ".join(c.users)), c.evidence if len(c.device_ids) < 2
                            else f"{c.evidence}: {len(c.device_ids)} objects")
         console.print(clones)
     if analysis.policies:
@@ -77,22 +79,24 @@ def render(analysis: Analysis, console: Console, top: int = 20, timelines: bool 
         for column in ("policy", "state", "sign-in frequency", "grant", "users", "failures"):
             table.add_column(column, overflow="fold")
         for p in analysis.policies:
-            table.add_row(p.name, p.state,
+            table.add_row(escape(p.name), escape(p.state),
                           f"{p.sign_in_frequency_hours:g} h" if p.sign_in_frequency_hours else "",
-                          ", ".join(p.grant_controls), str(p.affected_users), str(p.failures))
+                          escape(", ".join(p.grant_controls)), str(p.affected_users),
+                          str(p.failures))
         console.print(table)
     for upn, events in analysis.timelines.items() if timelines else ():
-        table = Table(title=f"Timeline of {upn}")
+        table = Table(title=f"Timeline of {escape(upn)}")
         for column in ("time (UTC)", "app", "result", "interactive", "device"):
             table.add_column(column)
         for e in events:
             result = "success" if e.error_code == 0 else f"{e.error_code} {e.category}"
-            table.add_row(e.at.strftime("%Y-%m-%d %H:%M:%S"), e.app or "", result,
+            table.add_row(e.at.strftime("%Y-%m-%d %H:%M:%S"), escape(e.app or ""), escape(result),
                           "" if e.interactive is None else str(e.interactive).lower(),
-                          e.device or "")
+                          escape(e.device or ""))
         console.print(table)
     for m in analysis.load.malformed:
         where = f"line {m.line}" if m.line else f"record {m.record}" if m.record else "file"
-        console.print(f"[yellow]malformed:[/] {m.file} {where}: {m.reason}", soft_wrap=True)
+        console.print(f"[yellow]malformed:[/] {escape(m.file)} {where}: {escape(m.reason)}",
+                      soft_wrap=True)
     for note in analysis.load.notes:
-        console.print(f"note: {note}", soft_wrap=True)
+        console.print(f"note: {escape(note)}", soft_wrap=True)

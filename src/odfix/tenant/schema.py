@@ -49,11 +49,25 @@ _CA_KEEP = ("('success', 'failure', 'reportOnlySuccess', 'reportOnlyFailure', "
             "'reportOnlyInterrupted')")
 
 
+#: Text timestamp shapes besides ISO 8601: the portal's and Log Analytics' US-style exports
+#: (``9/19/2023, 1:45:17.287 PM`` in a Log Analytics "Export to CSV").
+_US_FORMATS = ("['%m/%d/%Y, %I:%M:%S.%g %p', '%m/%d/%Y, %I:%M:%S %p', "
+               "'%m/%d/%Y %I:%M:%S.%g %p', '%m/%d/%Y %I:%M:%S %p']")
+#: Times outside these years are unreadable data (Python's datetime stops at 9999).
+_YEARS = (1900, 9999)
+
+
 def ts(expr: str) -> str:
-    """SQL turning an ISO-8601 or portal-style text timestamp into a UTC ``TIMESTAMP``."""
-    return (f"coalesce(try_cast({expr} AS TIMESTAMPTZ) AT TIME ZONE 'UTC', "
-            f"try_strptime({expr}, '%m/%d/%Y, %I:%M:%S %p'), "
-            f"try_strptime({expr}, '%m/%d/%Y %I:%M:%S %p'))")
+    """SQL turning an ISO-8601 or portal-style text timestamp into a UTC ``TIMESTAMP``; NULL
+    when unreadable or outside the years 1900-9999 (the row is then reported as malformed)."""
+    parsed = (f"coalesce(try_cast({expr} AS TIMESTAMPTZ) AT TIME ZONE 'UTC', "
+              f"try_strptime({expr}, {_US_FORMATS}))")
+    return f"odfix_in_range({parsed})"
+
+
+#: The macro ``ts`` uses, created on every connection (``load.connect``).
+TS_MACRO = (f"CREATE OR REPLACE MACRO odfix_in_range(t) AS CASE WHEN year(t) BETWEEN "
+            f"{_YEARS[0]} AND {_YEARS[1]} THEN t END")
 
 
 def ca_expr(policies: str) -> str:

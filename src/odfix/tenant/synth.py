@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from odfix.errors import BadInput
 from odfix.tenant import apps
+from odfix.tenant.outfile import check_target, write_error
 
 DAY = 86400.0
 END = datetime(2026, 11, 1, tzinfo=UTC)
@@ -291,6 +292,15 @@ def synthesize(out: Path, *, users: int, days: int, seed: int, rows: int | None 
     """
     if users < 4 or days < 3:
         raise BadInput("synth needs at least 4 users and 3 days")
+    check_target(out, "the synthetic sign-ins")
+    try:
+        return _synthesize(out, users=users, days=days, seed=seed, rows=rows, fmt=fmt)
+    except OSError as error:
+        raise write_error(Path(error.filename or out), "the synthetic sign-ins", error) from None
+
+
+def _synthesize(out: Path, *, users: int, days: int, seed: int, rows: int | None,
+                fmt: Literal["graph", "ndjson"]) -> SynthResult:
     tenant = _Tenant(users, days, seed)
     planted = tenant.planted()
     total = rows if rows is not None else users * days * 4

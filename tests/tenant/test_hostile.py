@@ -1,0 +1,114 @@
+"""Hostile sign-in logs and bad output paths: one clear line and a distinct exit code, data
+printed as text, spreadsheets safe."""
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from odfix.cli import main
+from odfix.exitcodes import ExitCode
+
+HOSTILE_CSV = "InteractiveSignIns_2025-12-04_2025-12-05.csv"
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["signins", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_markup_in_upns_prints_as_text(capsys, fixtures):
+    code, out, err = cli(capsys, "analyze", str(fixtures / HOSTILE_CSV), "--user",
+                         "a[/]b@contoso.com")
+    assert code == 0, err
+    assert "a[/]b@contoso.com" in out and "Timeline of a[/]b@contoso.com" in out
+
+
+def test_rich_link_markup_is_not_a_hyperlink(capsys, fixtures, tmp_path):
+    data = tmp_path / "links.json"
+    record = json.loads((fixtures / "signin_single_object.json").read_text().replace(
+        "},\n              ]", "}\n              ]"))
+    record.update(userPrincipalName="[link=https://evil.invalid]x[/link]@contoso.com",
+                  status={"errorCode": 50173})
+    data.write_text(json.dumps([record]))
+    code, out, _ = cli(capsys, "analyze", str(data))
+    assert code == 0 and "[link=https://evil.invalid]x[/link]@contoso.com" in out
+
+
+def test_csv_neutralises_formula_cells(capsys, fixtures):
+    code, out, _ = cli(capsys, "analyze", str(fixtures / HOSTILE_CSV), "--csv")
+    assert code == 0
+    upns = [row["upn"] for row in csv.DictReader(io.StringIO(out))]
+    assert "'=hyperlink(\"https://example.invalid\")@contoso.com" in upns
+    assert not any(u[:1] in "=+-@" for u in upns)
+
+
+@pytest.mark.parametrize("where, code", [("missing", ExitCode.BAD_INPUT),
+                                         ("folder", ExitCode.BAD_INPUT),
+                                         ("full", ExitCode.IO_ERROR)])
+def test_html_to_a_bad_place_is_one_line(capsys, fixtures, tmp_path, where, code):
+    if where == "full" and not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    target = {"missing": tmp_path / "nope" / "r.html", "folder": tmp_path,
+              "full": Path("/dev/full")}[where]
+    got, out, err = cli(capsys, "analyze", str(fixtures / "graph_v1_signins.json"), "--html",
+                        str(target), "--json")
+    assert got == code
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert json.loads(out)["exit"] == code
+
+
+def test_synth_into_a_missing_folder(capsys, tmp_path):
+    code, _, err = cli(capsys, "synth", "--out", str(tmp_path / "nope" / "s.json"), "--users",
+                       "10", "--days", "3")
+    assert code == ExitCode.BAD_INPUT and "does not exist" in err
+    assert not (tmp_path / "nope").exists()
+
+
+def test_year_99999_is_one_skipped_row(capsys, fixtures, tmp_path):
+    doc = json.loads((fixtures / "graph_beta_signins.json").read_text())
+    bad = dict(doc["value"][0], id="far-future", createdDateTime="99999-01-01T00:00:00Z")
+    doc["value"].append(bad)
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(doc))
+    code, out, _ = cli(capsys, "analyze", str(path), "--json")
+    result = json.loads(out)
+    assert code == 0 and result["summary"]["signins"] == 1
+    assert result["load"]["malformed"] == [{"file": str(path), "line": None, "record": 2,
+                                            "reason": "no valid time"}]
+
+
+def test_deeply_nested_json_is_one_line(capsys, tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    code, _, err = cli(capsys, "analyze", str(path))
+    assert code == ExitCode.BAD_INPUT and len(err.strip().splitlines()) == 1
+
+
+def test_csv_field_over_2_mb(capsys, fixtures, tmp_path):
+    lines = (fixtures / "InteractiveSignIns_2024-03-13_2024-03-14.csv").read_text(
+        encoding="utf-8-sig").splitlines()
+    cells = lines[1].split(",")
+    cells[2] = "x" * (3 << 20)  # the "User agent" cell
+    path = tmp_path / "InteractiveSignIns_big.csv"
+    path.write_text("\n".join([lines[0], ",".join(cells), lines[1]]) + "\n")
+    code, out, err = cli(capsys, "analyze", str(path), "--json")
+    assert code == 0, err[:300]
+    assert json.loads(out)["summary"]["signins"] == 2
+
+
+def test_file_named_with_a_star_is_not_a_wildcard(capsys, fixtures, tmp_path):
+    record = json.loads((fixtures / "graph_beta_signins.json").read_text())["value"][0]
+    (tmp_path / "a*.ndjson").write_text(json.dumps(record) + "\n")
+    others = [json.dumps(dict(record, id=f"other-{n}")) for n in range(3)]
+    (tmp_path / "ab.ndjson").write_text("\n".join(others) + "\n")
+    (tmp_path / "c[1].csv").write_text((fixtures / HOSTILE_CSV).read_text(encoding="utf-8-sig"))
+    (tmp_path / "c1.csv").write_text("nothing,here\n")
+    code, out, _ = cli(capsys, "analyze", str(tmp_path / "a*.ndjson"), "--json")
+    assert code == 0 and json.loads(out)["summary"]["signins"] == 1
+    code, out, _ = cli(capsys, "analyze", str(tmp_path / "c[1].csv"), "--json")
+    assert code == 0 and json.loads(out)["summary"]["signins"] == 4
