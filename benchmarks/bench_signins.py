@@ -29,7 +29,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
-GENERATOR = "v2"  # bump when synth output changes, so cached files are rebuilt
+GENERATOR = "v3"  # bump when synth output changes, so cached files are rebuilt
 PAIRS = 5  # floor/odfix pairs, back to back (the machine is shared); pandas runs once
 
 

@@ -1,6 +1,9 @@
 """Analysis on a small synthetic tenant: planted patterns found exactly; JSON contract; CLI."""
 
+import csv
+import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,8 @@ from odfix.tenant.analyze import Analysis, recommend, run
 from odfix.tenant.directory import load_policies
 from odfix.tenant.load import LoadReport
 from odfix.tenant.synth import synthesize
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "tenant"
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +58,9 @@ def test_recurrence_names_the_sign_in_frequency_policy(tenant):
     assert report_only.affected_users == 0 and report_only.sign_in_frequency_hours == 168
 
 
-def test_ranking_puts_onedrive_failures_first(tenant):
+def test_ranking_puts_recurring_problems_then_onedrive_failures_first(tenant):
     _, _, a = tenant
-    keys = [(u.onedrive_failures, u.failures) for u in a.users]
+    keys = [(u.affected, u.onedrive_failures, u.failures) for u in a.users]
     assert keys == sorted(keys, reverse=True)
 
 
@@ -76,10 +81,18 @@ def test_policies_from_graph_sample(fixtures):
         ("SimplePolicy2", "disabled", None, ["mfa"])]
 
 
-def test_recommendations_order():
-    plan = recommend({"device": 3, "password-change": 1}, None, True, ["dev-1"])
-    assert plan[:2] == ["credential-cleanup", "reconnect-work-account"]
-    assert "tenant-admin:review-cloned-device:dev-1" in plan and "dsregcmd-leave-join" in plan
+def test_recommendations_say_who_acts():
+    plan = recommend(["device", "password-change", "cloned-device"], None, True, ["dev-1"],
+                     frozenset({53000}))
+    assert plan == ["after-password-reset", "tenant-admin:review-cloned-device:dev-1",
+                    "tenant-admin:intune-compliance-review"]
+    assert "dsregcmd-leave-join" not in plan  # the logs never show the join type an unjoin needs
+    assert recommend(["device"], None, False, [], frozenset({135011})) == [
+        "tenant-admin:review-device"]
+    assert recommend(["sign-in-frequency"], None, False, []) == [
+        "user:sign-in-again", "tenant-admin:review-sign-in-frequency"]
+    assert recommend(["interaction-required"], None, False, []) == ["user:complete-mfa"]
+    assert recommend(["wrong-password"], None, False, [])[0] == "user:check-password"
 
 
 def test_password_change_from_users_file(fixtures, tmp_path):
@@ -94,7 +107,7 @@ def test_password_change_from_users_file(fixtures, tmp_path):
     a = run([path], users=fixtures / "user_synthetic.json")
     (user,) = a.users
     assert user.password_change_correlated and user.categories == {"password-change": 1}
-    assert user.recommended[0] == "credential-cleanup"
+    assert user.affected and user.recommended == ["after-password-reset"]
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -120,8 +133,9 @@ def test_cli_json_contract_csv_and_html(tenant, capsys, tmp_path):
     text = html.read_text()
     assert text.count("<svg") == 4 and "<script" not in text and "src=\"http" not in text
     code, out, _ = cli(capsys, "analyze", str(result.signins), "--csv")
-    assert code == 0 and out.splitlines()[0].startswith("upn,failures,onedrive_failures")
-    assert len(out.splitlines()) == len(doc["users"]) + 1
+    assert code == 0 and out.splitlines()[0].startswith("upn,problems,failures")
+    alone = json.loads(cli(capsys, "analyze", str(result.signins), "--json")[1])
+    assert len(out.splitlines()) == sum(u["affected"] for u in alone["users"]) + 1
 
 
 def test_cli_exit_codes(capsys, tmp_path):
@@ -255,3 +269,73 @@ def test_membership_lists_of_100_or_more_prove_only_memberships(con, tmp_path):
     assert known.member("u200", "small") is False  # "small" lists all its members
     assert known.member("u200", "big") is None  # 100 members: maybe cut by Graph's $expand cap
     assert known.member("u200", "other") is None
+
+
+def planted(truth: dict[str, list[str]]) -> set[str]:
+    """Every user the synthesizer gave a real problem (clone pairs share a device)."""
+    return {*truth["sif_users"], *truth["password_reset_users"], *truth["noncompliant_users"]}
+
+
+@pytest.mark.parametrize("seed", [3, 5, 11, 21])
+def test_report_names_exactly_the_planted_users(capsys, tmp_path, seed):
+    """Issue #9: 48 users with routine interrupts and noise; only the planted users are
+    "affected" — in the JSON, the text, the CSV and the HTML report."""
+    result = synthesize(tmp_path / "s.json", users=48, days=21, seed=seed)
+    truth = json.loads(result.truth.read_text())
+    companions = ["--users", str(result.users), "--audits", str(result.audits),
+                  "--policies", str(result.policies), "--devices", str(result.devices)]
+    code, out, _ = cli(capsys, "analyze", str(result.signins), *companions, "--json")
+    doc = json.loads(out)
+    cloned = {u["upn"] for u in doc["users"] if u["cloned_devices"]}
+    assert {c["device_id"] for c in doc["cloned_devices"] if c["users"]} == set(
+        truth["cloned_device_ids"]) and len(cloned) == 2
+    expected = planted(truth) | cloned
+    affected = {u["upn"] for u in doc["users"] if u["affected"]}
+    assert code == 0 and affected == expected
+    assert doc["summary"]["affected_users"] == len(expected)
+    assert doc["summary"]["interrupts"] > doc["summary"]["affected_users"]
+    assert all(u["recommended"] == [] for u in doc["users"] if not u["affected"])
+    assert not any("reconnect-work-account" in u["recommended"] or "dsregcmd-leave-join"
+                   in u["recommended"] for u in doc["users"])
+    html = tmp_path / "r.html"
+    code, text, _ = cli(capsys, "analyze", str(result.signins), *companions, "--html",
+                        str(html), "--top", "100")
+    shown = set(re.findall(r"user\d{6}@contoso\.com", text.split("Cloned devices")[0]))
+    assert shown == expected and text.startswith(f"{len(expected)} users with a recurring")
+    table = html.read_text().split("Users with a recurring problem (top 50)")[1].split("</table>")
+    assert set(re.findall(r"user\d{6}@contoso\.com", table[0])) == expected
+    code, out, _ = cli(capsys, "analyze", str(result.signins), *companions, "--csv")
+    assert {row["upn"] for row in csv.DictReader(io.StringIO(out))} == expected
+    by_upn = {u["upn"]: u for u in doc["users"]}
+    for upn in truth["noncompliant_users"]:
+        assert by_upn[upn]["recommended"] == ["tenant-admin:intune-compliance-review"]
+    for upn in truth["sif_users"]:  # the 24 h policy that excludes Office 365 explains nothing
+        assert by_upn[upn]["recurrence"]["policy_ids"] == [truth["sif_policy_id"]]
+
+
+def test_interrupts_and_wrong_passwords_alone_affect_nobody(tmp_path):
+    beta = json.loads((FIXTURES / "graph_beta_signins.json").read_text())["value"][0]
+    records = [dict(beta, id=f"i{n}", createdDateTime=f"2024-03-{n + 1:02d}T08:00:00Z",
+                    status={"errorCode": code})
+               for n, code in enumerate([50140, 50058, 50074, 50125, 9002341, 50140, 50126])]
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(records))
+    a = run([path], users=FIXTURES / "user_synthetic.json")
+    assert a.summary.interrupts == 6 and a.summary.failures == 1 and a.summary.affected_users == 0
+    (user,) = a.users
+    assert user.categories == {"wrong-password": 1} and not user.password_change_correlated
+
+
+def test_excluded_applications_keep_a_policy_from_explaining(tenant):
+    result, _, _ = tenant
+    doc = json.loads(result.policies.read_text())
+    everything = next(p for p in doc["value"] if "but Office 365" in p["displayName"])
+    everything["conditions"]["applications"]["excludeApplications"] = []
+    edited = result.policies.with_name("edited.policies.json")
+    edited.write_text(json.dumps(doc))
+    a = run([result.signins], policies=edited)
+    ids = {pid for u in a.users if u.recurrence for pid in u.recurrence.policy_ids}
+    assert everything["id"] in ids  # without its exclusion it would explain the cadence
+    p = load_policies(result.policies, LoadReport())
+    excluded = next(x for x in p if x.id == everything["id"])
+    assert excluded.exclude_applications == ["Office365"] and not excluded.covers_onedrive

@@ -28,23 +28,34 @@ def test_markup_in_upns_prints_as_text(capsys, fixtures):
     assert "a[/]b@contoso.com" in out and "Timeline of a[/]b@contoso.com" in out
 
 
+def recurring(fixtures: Path, path: Path, upns: list[str]) -> Path:
+    """NDJSON where each UPN fails four times, hours apart (a recurring problem, so the user is
+    in every table and in the CSV)."""
+    record = json.loads((fixtures / "graph_beta_signins.json").read_text())["value"][0]
+    lines = [json.dumps(dict(record, id=f"{n}-{i}", userPrincipalName=upn,
+                             createdDateTime=f"2024-03-1{i}T0{i}:00:00Z",
+                             status={"errorCode": 53003}))
+             for n, upn in enumerate(upns) for i in range(4)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def test_rich_link_markup_is_not_a_hyperlink(capsys, fixtures, tmp_path):
-    data = tmp_path / "links.json"
-    record = json.loads((fixtures / "signin_single_object.json").read_text().replace(
-        "},\n              ]", "}\n              ]"))
-    record.update(userPrincipalName="[link=https://evil.invalid]x[/link]@contoso.com",
-                  status={"errorCode": 50173})
-    data.write_text(json.dumps([record]))
-    code, out, _ = cli(capsys, "analyze", str(data))
-    assert code == 0 and "[link=https://evil.invalid]x[/link]@contoso.com" in out
+    upn = "[link=https://evil.invalid]x[/link]@contoso.com"
+    data = recurring(fixtures, tmp_path / "links.ndjson", [upn, "a[/]b@contoso.com"])
+    code, out, err = cli(capsys, "analyze", str(data))
+    assert code == 0, err
+    assert upn in out and "a[/]b@contoso.com" in out
 
 
-def test_csv_neutralises_formula_cells(capsys, fixtures):
-    code, out, _ = cli(capsys, "analyze", str(fixtures / HOSTILE_CSV), "--csv")
+def test_csv_neutralises_formula_cells(capsys, fixtures, tmp_path):
+    hostile = ['=HYPERLINK("https://example.invalid")@contoso.com', "+cmd|' /C calc'!A0",
+               "@SUM(1+1)@contoso.com", "-2+3@contoso.com"]
+    data = recurring(fixtures, tmp_path / "formulas.ndjson", hostile)
+    code, out, _ = cli(capsys, "analyze", str(data), "--csv")
     assert code == 0
     upns = [row["upn"] for row in csv.DictReader(io.StringIO(out))]
-    assert "'=hyperlink(\"https://example.invalid\")@contoso.com" in upns
-    assert not any(u[:1] in "=+-@" for u in upns)
+    assert sorted(upns) == sorted("'" + u.lower() for u in hostile)
 
 
 @pytest.mark.parametrize("where, code", [("missing", ExitCode.BAD_INPUT),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, TypeAdapter
 
+from odfix.guide.codes import NOT_FAILURES
 from odfix.tenant import apps
 from odfix.tenant.directory import (
     Policy,
@@ -20,25 +21,35 @@ from odfix.tenant.directory import (
     require_file,
 )
 from odfix.tenant.load import LoadReport, connect, cursor, insert_rows, load_signins
-from odfix.tenant.recurrence import Recurrence, recurrences
+from odfix.tenant.recurrence import EPISODE_HOURS, Recurrence, recurrences
 from odfix.tenant.schema import lit
 
 if TYPE_CHECKING:
     import duckdb
 
-#: Guide methods (docs/interfaces.md) or tenant-admin actions, per failure category.
-CATEGORY_PLAN: dict[str, tuple[str, ...]] = {
-    "password-change": ("credential-cleanup", "reconnect-work-account"),
-    "sign-in-frequency": ("reconnect-work-account",),
-    "inactivity": ("reconnect-work-account",),
-    "interaction-required": ("reconnect-work-account",),
-    "device": ("dsregcmd-leave-join",),
+#: Who acts on a recurring problem of each category (docs/tenant.md): ``user:`` the user,
+#: ``tenant-admin:`` an admin, a guide special case or method id the help desk.
+WHO_ACTS: dict[str, tuple[str, ...]] = {
+    "password-change": ("after-password-reset",),
+    "wrong-password": ("user:check-password", "credential-cleanup"),
+    "sign-in-frequency": ("user:sign-in-again", "tenant-admin:review-sign-in-frequency"),
+    "inactivity": ("user:sign-in-again",),
+    "interaction-required": ("user:complete-mfa",),
+    "device": ("tenant-admin:review-device",),
     "ca-block": ("tenant-admin:review-conditional-access",),
     "network": ("connectivity-checks",),
     "identity-cache": ("clear-office-identity", "wam-signout"),
     "account-license": ("tenant-admin:review-account",),
-    "unknown": ("credential-cleanup",),
+    "unknown": ("tenant-admin:look-up-error-code",),
 }
+#: Device codes that mean "not compliant / not managed" (the catalog's DeviceNotCompliant and
+#: "device must be managed"): Intune's compliance review, not a disabled or deleted device.
+COMPLIANCE_CODES = frozenset({53000, 530003})
+#: A category is a user's recurring problem with at least this many failures, in at least this
+#: many episodes (an hour apart), making up at least this share of the user's sign-ins.
+RECURRING_FAILURES = 3
+RECURRING_EPISODES = 2
+RECURRING_SHARE = 0.10
 
 
 class Options(BaseModel):
@@ -62,6 +73,8 @@ class TimelineEvent(BaseModel):
 class UserFinding(BaseModel):
     upn: str
     user_id: str | None
+    affected: bool
+    problems: list[str]
     signins: int
     failures: int
     onedrive_failures: int
@@ -104,7 +117,9 @@ class DayCount(BaseModel):
 class Summary(BaseModel):
     signins: int
     failures: int
+    interrupts: int
     users: int
+    users_with_failures: int
     affected_users: int
     files: int
     malformed: int
@@ -125,6 +140,7 @@ class Analysis(BaseModel):
 
 
 _FINDINGS = TypeAdapter(list[UserFinding])
+EPISODE_MINUTES = int(EPISODE_HOURS * 60)
 
 
 def catalog_categories() -> dict[int, str]:
@@ -194,110 +210,164 @@ def analyze(con: "duckdb.DuckDBPyConnection", report: LoadReport, policies: list
     insert_rows(con, "codes", "code INTEGER, category VARCHAR", sorted(categories.items()))
     with cursor(con) as side, ThreadPoolExecutor(1) as pool:  # the pool ends first
         whole = pool.submit(_tenant_wide, side, options.clone_minutes)
-        per_user, cats = _per_user(con)
+        per_user, cats, recurring = _per_user(con)
         recur = recurrences(con, policies, {r[0]: r[1] for r in per_user})
         changed = _password_changes(con, options.password_window_hours)
         picked = options.timeline_users or [r[0] for r in per_user
                                             if r[0] in recur][:options.timeline_top]
         later = pool.submit(lambda: (_by_day(side), timelines(side, picked)))
         totals, clones, summary = whole.result()
-        findings = _findings(per_user, cats, totals, recur, changed, clones)
+        findings = _findings(per_user, cats, recurring, totals, recur, changed, clones)
         by_day, lines = later.result()
-    summary.affected_users, summary.files = len(findings), len(report.files)
+    summary.users_with_failures, summary.files = len(findings), len(report.files)
+    summary.affected_users = sum(f.affected for f in findings)
     summary.malformed = report.malformed_count
     return Analysis(summary=summary, users=findings, cloned_devices=clones,
                     policies=_impact(con, policies, findings), failures_by_day=by_day,
                     timelines=lines, load=report)
 
 
+Episodes = dict[tuple[str, str], int]
+
+
 def _per_user(con: "duckdb.DuckDBPyConnection") -> tuple[list[tuple[Any, ...]],
-                                                        dict[str, dict[str, int]]]:
-    """The ``failures`` table; per-user failure rows (ranked) and category counts."""
+                                                        dict[str, dict[str, int]], Episodes]:
+    """The ``failures`` table (expected interrupts are not failures); per-user failure rows
+    (ranked), category counts and episodes per (user, category)."""
     od_apps = ", ".join(lit(a) for a in sorted(apps.ONEDRIVE_CLIENT_APPS))
     od_res = ", ".join(lit(r) for r in sorted(apps.ONEDRIVE_RESOURCES))
+    expected = ", ".join(lit(c) for c in sorted(NOT_FAILURES))
     con.execute(f"""CREATE OR REPLACE TABLE failures AS
-        SELECT s.created_at, s.upn, s.user_id, s.app_id, s.app_name, s.error_code,
+        SELECT * FROM (
+        SELECT s.created_at, s.upn, s.user_id, s.app_id, s.app_name, s.resource_id, s.error_code,
                s.interactive, s.device_name, s.ca,
                coalesce(c.category, 'unknown') AS category,
                coalesce(s.app_id IN ({od_apps}) OR s.resource_id IN ({od_res}), false) AS onedrive
         FROM signins s LEFT JOIN codes c ON c.code = s.error_code
-        WHERE s.error_code <> 0""").fetchall()
+        WHERE s.error_code <> 0) WHERE category NOT IN ({expected})""").fetchall()
     per_user = con.execute("""
         SELECT upn, any_value(user_id), count(*), count(*) FILTER (WHERE onedrive),
-               min(created_at), max(created_at)
+               min(created_at), max(created_at),
+               list(DISTINCT error_code) FILTER (WHERE category = 'device')
         FROM failures GROUP BY upn ORDER BY 4 DESC, 3 DESC, 1""").fetchall()
     cats: dict[str, dict[str, int]] = {}
-    for upn, category, n in con.execute("""SELECT upn, category, count(*) FROM failures
-                                           GROUP BY ALL ORDER BY 3 DESC, 2""").fetchall():
+    episodes: Episodes = {}
+    for upn, category, n, starts in con.execute(f"""
+            WITH g AS (SELECT upn, category, created_at - lag(created_at) OVER
+                              (PARTITION BY upn, category ORDER BY created_at) AS gap
+                       FROM failures)
+            SELECT upn, category, count(*),
+                   count(*) FILTER (WHERE gap IS NULL OR gap > INTERVAL {EPISODE_MINUTES} MINUTE)
+            FROM g GROUP BY ALL ORDER BY 3 DESC, 2""").fetchall():
         cats.setdefault(upn, {})[category] = n  # most frequent first, ties by name
-    return per_user, cats
+        episodes[upn, category] = starts
+    return per_user, cats, episodes
 
 
 def _tenant_wide(con: "duckdb.DuckDBPyConnection", clone_minutes: float
                  ) -> tuple[dict[str, int], list[ClonedDevice], Summary]:
     """Sign-ins per user, cloned devices and the summary (its per-run fields left at 0)."""
     totals = dict(con.execute("SELECT upn, count(*) FROM signins GROUP BY upn").fetchall())
-    row = con.execute("""SELECT count(*), count(*) FILTER (WHERE error_code <> 0),
-        count(DISTINCT upn), min(created_at), max(created_at) FROM signins""").fetchall()[0]
-    summary = Summary(signins=int(row[0]), failures=int(row[1]), users=int(row[2]),
-                      affected_users=0, files=0, malformed=0, start=row[3], end=row[4])
+    expected = ", ".join(lit(c) for c in sorted(NOT_FAILURES))
+    row = con.execute(f"""
+        WITH s AS (SELECT s.error_code, s.upn, s.created_at, coalesce(c.category, 'unknown')
+                          IN ({expected}) AS expected
+                   FROM signins s LEFT JOIN codes c ON c.code = s.error_code)
+        SELECT count(*), count(*) FILTER (WHERE error_code <> 0 AND NOT expected),
+               count(*) FILTER (WHERE error_code <> 0 AND expected),
+               count(DISTINCT upn), min(created_at), max(created_at) FROM s""").fetchall()[0]
+    summary = Summary(signins=int(row[0]), failures=int(row[1]), interrupts=int(row[2]),
+                      users=int(row[3]), users_with_failures=0, affected_users=0, files=0,
+                      malformed=0, start=row[4], end=row[5])
     return totals, _clones(con, clone_minutes), summary
 
 
 def _findings(per_user: list[tuple[Any, ...]], cats: dict[str, dict[str, int]],
-              totals: dict[str, int], recur: dict[str, Recurrence],
+              episodes: Episodes, totals: dict[str, int], recur: dict[str, Recurrence],
               changed: dict[str, datetime], clones: list[ClonedDevice]) -> list[UserFinding]:
-    """One finding per user with failures, in ``per_user``'s rank order."""
+    """One finding per user with failures; users with a recurring problem first, each part in
+    ``per_user``'s rank order. Only they get recommendations."""
     on_clone: dict[str, list[str]] = {}
     for clone in clones:
         for upn in clone.users:
             on_clone.setdefault(upn, []).append(clone.device_id)
-    plain: dict[tuple[str, ...], list[str]] = {}  # most users: categories alone decide
     rows = []
-    for upn, uid, n, od, first, last in per_user:
+    for upn, uid, n, od, first, last, device_codes in per_user:
         rec, counts, devices = recur.get(upn), cats.get(upn, {}), on_clone.get(upn, [])
-        password = upn in changed
-        if rec is None and not password and not devices:
-            key = tuple(counts)
-            plan = plain.get(key) or plain.setdefault(key, recommend(counts, None, False, []))
-        else:
-            plan = recommend(counts, rec, password, devices)
-        rows.append({"upn": upn, "user_id": uid, "signins": totals.get(upn, n), "failures": n,
+        signins, password = totals.get(upn, n), upn in changed
+        problems = recurring_categories(counts, episodes, upn, signins)
+        if rec is not None and rec.category not in problems:
+            problems.insert(0, rec.category)
+        problems += [p for p, found in (("password-change", password),
+                                        ("cloned-device", devices)) if found and p not in problems]
+        affected = bool(problems)
+        plan = recommend(problems, rec, password, devices, frozenset(device_codes or ())) \
+            if affected else []
+        rows.append({"upn": upn, "user_id": uid, "affected": affected, "problems": problems,
+                     "signins": signins, "failures": n,
                      "onedrive_failures": od, "categories": counts, "first_failure": first,
                      "last_failure": last, "recurrence": rec,
                      "password_change_correlated": password,
                      "password_changed_at": changed.get(upn), "cloned_devices": devices,
                      "recommended": plan})
+    rows.sort(key=lambda r: not r["affected"])  # stable: the rank order stays within each part
     return _FINDINGS.validate_python(rows)
 
 
-def recommend(categories: dict[str, int], rec: Recurrence | None, password: bool,
-              clones: list[str]) -> list[str]:
-    """Ordered guide method ids and ``tenant-admin:`` actions for one user."""
+def recurring_categories(counts: dict[str, int], episodes: Episodes, upn: str,
+                         signins: int) -> list[str]:
+    """The categories that are a real, recurring problem for a user (not a failure now and
+    then): ``RECURRING_FAILURES`` failures or more in ``RECURRING_EPISODES`` episodes or more,
+    at least ``RECURRING_SHARE`` of the user's sign-ins."""
+    return [category for category, n in counts.items()
+            if n >= RECURRING_FAILURES and episodes.get((upn, category), 1) >= RECURRING_EPISODES
+            and n >= RECURRING_SHARE * signins]
+
+
+def recommend(problems: list[str], rec: Recurrence | None, password: bool, clones: list[str],
+              device_codes: frozenset[int] = frozenset()) -> list[str]:
+    """Ordered actions for one user's recurring problems (``WHO_ACTS``): the password-change
+    path, the policies that explain a cadence, cloned devices, then each problem category.
+
+    A cloned device gets an admin review, never an unjoin: the sign-in logs do not show the
+    PC's join type, which every unjoin needs first (docs/tenant.md).
+    """
     out: list[str] = []
     if password:
-        out += CATEGORY_PLAN["password-change"]
+        out += WHO_ACTS["password-change"]
     if rec is not None:
         out += [f"tenant-admin:review-policy:{pid}" for pid in rec.policy_ids]
-        if not rec.policy_ids and rec.category == "sign-in-frequency":
-            out.append("tenant-admin:review-sign-in-frequency")
-    for device in clones:
-        out += ["dsregcmd-leave-join", f"tenant-admin:review-cloned-device:{device}"]
-    for category in categories:  # most frequent first
-        out += CATEGORY_PLAN.get(category, CATEGORY_PLAN["unknown"])
+    out += [f"tenant-admin:review-cloned-device:{device}" for device in clones]
+    for category in problems:
+        if category == "cloned-device":
+            continue  # reviewed above, device by device
+        if category == "device":
+            if device_codes & COMPLIANCE_CODES:
+                out.append("tenant-admin:intune-compliance-review")
+            if device_codes - COMPLIANCE_CODES or not device_codes:
+                out.append("tenant-admin:review-device")
+        elif category == "sign-in-frequency" and rec is not None and rec.policy_ids:
+            out.append("user:sign-in-again")  # the explaining policies are listed above
+        else:
+            out += WHO_ACTS.get(category, WHO_ACTS["unknown"])
     return list(dict.fromkeys(out))
 
 
 def describe(action: str, names: dict[str, str]) -> str:
-    """Human text for a recommendation id (method ids are shown as they are)."""
+    """Human text for a recommendation id (guide method ids are shown as they are)."""
     if action.startswith("tenant-admin:review-policy:"):
         pid = action.rsplit(":", 1)[1]
         return f"tenant admin: review policy {names.get(pid, pid)}"
     if action.startswith("tenant-admin:review-cloned-device:"):
         return f"tenant admin: review cloned device {action.rsplit(':', 1)[1]}"
-    if action.startswith("tenant-admin:"):
-        return "tenant admin: " + action.split(":", 1)[1].replace("-", " ")
-    return action
+    if action == "tenant-admin:intune-compliance-review":
+        return "tenant admin: Intune compliance review of the device"
+    if action.startswith(("tenant-admin:", "user:")):
+        who, what = action.split(":", 1)
+        return f"{who.replace('-', ' ')}: {what.replace('-', ' ')}"
+    if action == "after-password-reset":
+        return "help desk: the password-change path (odfix guide, after-password-reset)"
+    return f"help desk: {action}"
 
 
 def _password_changes(con: "duckdb.DuckDBPyConnection", window: float) -> dict[str, datetime]:

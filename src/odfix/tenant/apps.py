@@ -18,7 +18,25 @@ ONEDRIVE_CLIENT_APPS: frozenset[str] = frozenset(
 #: Resources that hold OneDrive for Business data (it lives in SharePoint Online).
 ONEDRIVE_RESOURCES: frozenset[str] = frozenset({SHAREPOINT_RESOURCE})
 
-#: Conditional Access ``includeApplications`` values that cover the OneDrive sync client.
-ONEDRIVE_POLICY_TARGETS: frozenset[str] = frozenset(
-    {"All", "Office365", SHAREPOINT_RESOURCE, ONEDRIVE_SYNC, ONEDRIVE_WEB}
+#: Apps and resources in Conditional Access's ``Office365`` app group (the ones odfix sees).
+OFFICE365_GROUP: frozenset[str] = frozenset(
+    {ONEDRIVE_SYNC, ONEDRIVE_WEB, ONEDRIVE_WEB_ADMIN, ONEDRIVE_IOS, MICROSOFT_OFFICE, TEAMS,
+     SHAREPOINT_RESOURCE, EXCHANGE_RESOURCE}
 )
+
+#: The OneDrive sync client's sign-in: the client app and the resource it asks for.
+ONEDRIVE_SIGN_IN: tuple[str, str] = (ONEDRIVE_SYNC, SHAREPOINT_RESOURCE)
+
+
+def policy_covers(include: list[str], exclude: list[str], app_id: str | None,
+                  resource_id: str | None) -> bool:
+    """Whether a Conditional Access policy's ``includeApplications`` / ``excludeApplications``
+    reach a sign-in of ``app_id`` to ``resource_id`` (a policy targets the resource or the
+    client; ``All`` and ``Office365`` are groups). An excluded app or resource wins."""
+    ids = {i for i in (app_id, resource_id) if i}
+
+    def named(values: list[str]) -> bool:
+        return bool(ids.intersection(values)) or (
+            "Office365" in values and bool(ids & OFFICE365_GROUP))
+
+    return ("All" in include or named(include)) and not named(exclude)

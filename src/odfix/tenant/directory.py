@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from odfix.errors import BadInput
-from odfix.tenant.apps import ONEDRIVE_POLICY_TARGETS
+from odfix.tenant.apps import ONEDRIVE_SIGN_IN, policy_covers
 from odfix.tenant.load import LoadReport, Malformed, Target, graph_objects, load_records
 from odfix.tenant.schema import lit, ts
 
@@ -52,14 +52,21 @@ class Policy(BaseModel):
     sign_in_frequency_hours: float | None
     grant_controls: list[str]
     include_applications: list[str]
+    exclude_applications: list[str] = []
     include_users: list[str]
     exclude_users: list[str]
     include_groups: list[str]
     exclude_groups: list[str] = []
 
+    def covers(self, app_id: str | None, resource_id: str | None) -> bool:
+        """Whether the policy's applications (include and exclude) reach this sign-in."""
+        return policy_covers(self.include_applications, self.exclude_applications, app_id,
+                             resource_id)
+
     @property
     def covers_onedrive(self) -> bool:
-        return bool(ONEDRIVE_POLICY_TARGETS.intersection(self.include_applications))
+        """Whether the OneDrive sync client's sign-in is in the policy's applications."""
+        return self.covers(*ONEDRIVE_SIGN_IN)
 
     def scope_for(self, user_id: str | None, groups: Membership | None = None) -> str | None:
         """How the policy reaches the user: ``all``, ``user``, ``group`` (a member of an
@@ -105,6 +112,8 @@ def parse_policy(raw: dict[str, Any]) -> Policy:
         grant_controls=_strings(_dig(raw, "grantControls", "builtInControls")),
         include_applications=_strings(_dig(raw, "conditions", "applications",
                                            "includeApplications")),
+        exclude_applications=_strings(_dig(raw, "conditions", "applications",
+                                           "excludeApplications")),
         include_users=_strings(_dig(raw, "conditions", "users", "includeUsers")),
         exclude_users=_strings(_dig(raw, "conditions", "users", "excludeUsers")),
         include_groups=_strings(_dig(raw, "conditions", "users", "includeGroups")),

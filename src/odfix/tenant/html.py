@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from odfix.tenant.analyze import Analysis, TimelineEvent, describe
 from odfix.tenant.outfile import write_text
-from odfix.tenant.report import policy_names
+from odfix.tenant.report import affected, headline, policy_names
 
 COLORS = {
     "password-change": "#d62728", "sign-in-frequency": "#1f77b4", "inactivity": "#9467bd",
@@ -131,10 +131,12 @@ def render_html(analysis: Analysis) -> str:
     env = Environment(loader=PackageLoader("odfix.tenant", "templates"),
                       autoescape=select_autoescape(["html", "j2"]))
     names = policy_names(analysis)
-    top = analysis.users[:15]
+    ranked = affected(analysis)
+    top = ranked[:15]
     policies = [p for p in analysis.policies if p.affected_users or p.failures][:12]
     return env.get_template("report.html.j2").render(
-        a=analysis, names=names, describe=describe, colors=COLORS,
+        a=analysis, names=names, describe=describe, colors=COLORS, ranked=ranked,
+        headline=headline(analysis),
         failures_chart=failures_chart(analysis),
         cadence_chart=cadence_chart(analysis.timelines),
         users_chart=bar_chart([(u.upn, u.failures, u.onedrive_failures) for u in top],

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from odfix.errors import BadInput, WrongContext
+from odfix.guide.codes import NOT_FAILURES
 from odfix.tenant.apps import ONEDRIVE_CLIENT_APPS, ONEDRIVE_RESOURCES
 from odfix.tenant.recurrence import EPISODE_HOURS, MIN_CONFIDENCE, MIN_GAPS, MIN_PERIOD_HOURS
 
@@ -60,7 +61,9 @@ let SignIns = union
 let Failures = SignIns
     | where Code != 0
     | lookup kind=leftouter Categories on Code
-    | extend Category = coalesce(Category, "unknown");"""
+    | extend Category = coalesce(Category, "unknown")
+    // expected prompts ("Stay signed in?", MFA) are not failures
+    | where Category !in ({_string_list(NOT_FAILURES)});"""
 
 
 _BODIES = {

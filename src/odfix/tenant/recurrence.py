@@ -7,10 +7,12 @@ eight gaps.
 Password-change failures come in bursts after the change, not on a cadence, so they are left out.
 """
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
+from odfix.tenant.apps import ONEDRIVE_SIGN_IN
 from odfix.tenant.directory import Membership, Policy, memberships
 
 if TYPE_CHECKING:
@@ -86,13 +88,33 @@ def logged_policies(con: "duckdb.DuckDBPyConnection",
     return out
 
 
+def failing_apps(con: "duckdb.DuckDBPyConnection", found: dict[str, tuple[str, float, float, int]]
+                 ) -> dict[str, list[tuple[str | None, str | None]]]:
+    """upn -> the (client app id, resource id) pairs of that user's recurring failures."""
+    if not found:
+        return {}
+    rows = con.execute("""
+        WITH recurring AS (SELECT unnest($upns) AS upn, unnest($categories) AS category)
+        SELECT DISTINCT f.upn, f.app_id, f.resource_id FROM failures f
+        JOIN recurring r ON r.upn = f.upn AND r.category = f.category ORDER BY ALL""",
+                       {"upns": list(found), "categories": [c[0] for c in found.values()]}
+                       ).fetchall()
+    out: dict[str, list[tuple[str | None, str | None]]] = {}
+    for upn, app, resource in rows:
+        out.setdefault(upn, []).append((app, resource))
+    return out
+
+
 def explaining(policy: Policy, category: str, period: float, user_id: str | None,
-               groups: Membership | None = None) -> bool:
+               groups: Membership | None = None,
+               apps: Sequence[tuple[str | None, str | None]] = ()) -> bool:
     """Whether an enforced ``policy`` can explain a ``period``-hour cadence of ``category``
-    (for a user it may reach: group scope is checked where ``groups`` knows the membership)."""
+    (for a user it may reach: group scope is checked where ``groups`` knows the membership)
+    on failures of ``apps`` (client app id, resource id; the OneDrive sync client when none
+    are given): the policy's included applications must reach one, its excluded ones not."""
     if policy.state != "enabled" or policy.scope_for(user_id, groups) is None:
         return False
-    if not policy.covers_onedrive:
+    if not any(policy.covers(app, resource) for app, resource in apps or [ONEDRIVE_SIGN_IN]):
         return False
     if category in _SESSION_CATEGORIES and policy.sign_in_frequency_hours:
         sif = policy.sign_in_frequency_hours
@@ -106,12 +128,13 @@ def recurrences(con: "duckdb.DuckDBPyConnection", policies: list[Policy],
     """upn -> ``Recurrence`` with the explaining policies (logged ones first, then matches)."""
     found = cadences(con)
     logged = logged_policies(con, found)
+    apps = failing_apps(con, found)
     groups = memberships(con, sorted({uid for upn in found if (uid := user_ids.get(upn))}))
     out = {}
     for upn, (category, period, confidence, episodes) in found.items():
         ids = list(logged.get(upn, []))
         ids += [p.id for p in policies if p.id not in ids
-                and explaining(p, category, period, user_ids.get(upn), groups)]
+                and explaining(p, category, period, user_ids.get(upn), groups, apps.get(upn, []))]
         out[upn] = Recurrence(period_hours=round(period, 2), confidence=round(confidence, 2),
                               policy_ids=ids, category=category, episodes=episodes)
     return out

@@ -10,9 +10,26 @@ from odfix.output import escape
 from odfix.tenant.analyze import Analysis, UserFinding, describe
 from odfix.textsafe import csv_cell
 
-CSV_FIELDS = ("upn", "failures", "onedrive_failures", "categories", "period_hours", "confidence",
+CSV_FIELDS = ("upn", "problems", "failures", "onedrive_failures", "categories", "period_hours",
+              "confidence",
               "policy_ids", "password_change_correlated", "password_changed_at",
               "cloned_devices", "recommended")
+
+
+def affected(analysis: Analysis) -> list[UserFinding]:
+    """The users with a real, recurring problem (the report's headline), ranked."""
+    return [u for u in analysis.users if u.affected]
+
+
+def headline(analysis: Analysis) -> str:
+    """The summary line: users with a recurring problem; failures now and then and expected
+    interrupts are counted apart."""
+    s = analysis.summary
+    occasional = s.users_with_failures - s.affected_users
+    return (f"{s.affected_users:,} users with a recurring problem, of {s.users:,} users "
+            f"({s.signins:,} sign-ins from {s.files} file(s)); {s.failures:,} failures, "
+            f"{occasional:,} more users with occasional failures only; {s.interrupts:,} "
+            "expected interrupts (MFA, 'Stay signed in?', ...) not counted as failures")
 
 
 def policy_names(analysis: Analysis) -> dict[str, str]:
@@ -23,7 +40,7 @@ def csv_row(user: UserFinding) -> dict[str, str]:
     """One user as a flat CSV row (lists joined with ``;``)."""
     rec = user.recurrence
     return {
-        "upn": user.upn, "failures": str(user.failures),
+        "upn": user.upn, "problems": ";".join(user.problems), "failures": str(user.failures),
         "onedrive_failures": str(user.onedrive_failures),
         "categories": ";".join(f"{k}={v}" for k, v in user.categories.items()),
         "period_hours": f"{rec.period_hours:g}" if rec else "",
@@ -38,11 +55,12 @@ def csv_row(user: UserFinding) -> dict[str, str]:
 
 
 def to_csv(analysis: Analysis) -> str:
-    """All affected users, ranked, as CSV text (formula-leading cells neutralised)."""
+    """The users with a recurring problem, ranked, as CSV text (formula-leading cells
+    neutralised)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
     writer.writeheader()
-    for user in analysis.users:
+    for user in affected(analysis):
         writer.writerow({k: csv_cell(v) for k, v in csv_row(user).items()})
     return out.getvalue()
 
@@ -50,17 +68,19 @@ def to_csv(analysis: Analysis) -> str:
 def render(analysis: Analysis, console: Console, top: int = 20, timelines: bool = False) -> None:
     """Summary, top users, cloned devices, policies, malformed rows (and timelines) as tables."""
     s, names = analysis.summary, policy_names(analysis)
-    console.print(f"[bold]{s.signins:,} sign-ins[/] from {s.files} file(s), {s.users:,} users, "
-                  f"{s.failures:,} failures; {s.affected_users:,} users affected"
+    console.print(f"[bold]{escape(headline(analysis))}[/]"
                   + (f"; [yellow]{s.malformed:,} malformed rows skipped[/]" if s.malformed else ""))
-    users = Table(title=f"Affected users (top {min(top, len(analysis.users))}, OneDrive first)")
-    for column in ("user", "failures", "OneDrive", "categories", "cadence", "pwd change",
-                   "recommended"):
+    ranked = affected(analysis)
+    users = Table(title=f"Users with a recurring problem (top {min(top, len(ranked))}, "
+                        "OneDrive first)")
+    for column in ("user", "problem", "failures", "OneDrive", "categories", "cadence",
+                   "pwd change", "recommended"):
         users.add_column(column, overflow="fold")
-    for u in analysis.users[:top]:
+    for u in ranked[:top]:
         rec = u.recurrence
         cadence = (f"~{rec.period_hours:g} h ({rec.confidence:.0%})" if rec else "")
-        users.add_row(escape(u.upn), str(u.failures), str(u.onedrive_failures),
+        users.add_row(escape(u.upn), escape(", ".join(u.problems)),
+                      str(u.failures), str(u.onedrive_failures),
                       escape(", ".join(f"{k} {v}" for k, v in u.categories.items())), cadence,
                       "yes" if u.password_change_correlated else "",
                       escape("; ".join(describe(a, names) for a in u.recommended)))

@@ -1,8 +1,10 @@
 """Synthetic Graph sign-in logs with planted patterns, streamed to disk and deterministic per seed.
 
 Planted: users failing with AADSTS70043 every ~24 h under a sign-in-frequency policy, password-reset
-bursts (with matching users and directory-audit files), clone pairs (one deviceId under two device
-names), device objects with one display name registered minutes apart, and background noise.
+bursts (with matching users and directory-audit files), users whose device is not compliant
+(AADSTS53000 day after day), clone pairs (one deviceId under two device names), device objects
+with one display name registered minutes apart, and background noise (expected interrupts, wrong
+passwords, single failures) that must not make anyone "affected".
 """
 
 import json
@@ -21,6 +23,7 @@ from odfix.tenant.outfile import check_target, write_error
 DAY = 86400.0
 END = datetime(2026, 11, 1, tzinfo=UTC)
 SIF_POLICY_ID = "3f2c9a1e-5b7d-4c20-9e61-24a0f1d0b024"
+COMPLIANCE_POLICY_ID = "c5a0e7d2-41f3-4b8e-9d6a-530000c0a1a7"
 
 _APPS: tuple[tuple[str, str, str, str, float], ...] = (
     # appId, appDisplayName, resourceId, resourceDisplayName, weight
@@ -43,6 +46,7 @@ _REASONS: dict[int, str] = {
     50076: "Due to a configuration change made by your administrator, or because you moved to a "
            "new location, you must use multi-factor authentication to access the resource.",
     53003: "Access has been blocked by Conditional Access policies.",
+    53000: "Device is not in required device state: compliant.",
     700082: "The refresh token has expired due to inactivity.",
     50058: "Session information is not sufficient for single-sign-on.",
     70043: "The refresh token has expired or is invalid due to sign-in frequency checks by "
@@ -83,6 +87,7 @@ class SynthTruth(BaseModel):
 
     sif_users: list[str]
     password_reset_users: list[str]
+    noncompliant_users: list[str] = []
     cloned_device_ids: list[str]
     duplicate_device_names: list[str]
     sif_policy_id: str
@@ -128,12 +133,14 @@ class _Tenant:
         self.device_id = [_uuid(rng) for _ in range(users)]
         self.device_name = [f"DESKTOP-{rng.getrandbits(28):07X}" for _ in range(users)]
         self.city = [rng.randrange(len(_CITIES)) for _ in range(users)]
-        picks = rng.sample(range(users), min(users, max(1, users * 3 // 100)
-                                             + max(1, users * 2 // 100) + 2 * max(1, users // 100)))
         n_sif, n_pwd = max(1, users * 3 // 100), max(1, users * 2 // 100)
+        n_nc = max(1, users // 100)
+        picks = rng.sample(range(users), min(users, n_sif + n_pwd + n_nc
+                                             + 2 * max(1, users // 100)))
         self.sif = sorted(picks[:n_sif])
         self.pwd = sorted(picks[n_sif:n_sif + n_pwd])
-        rest = picks[n_sif + n_pwd:]
+        self.noncompliant = sorted(picks[n_sif + n_pwd:n_sif + n_pwd + n_nc])
+        rest = picks[n_sif + n_pwd + n_nc:]
         self.clone_pairs = [(rest[i], rest[i + 1]) for i in range(0, len(rest) - 1, 2)]
         for a, b in self.clone_pairs:
             self.device_id[b] = self.device_id[a]
@@ -160,6 +167,11 @@ class _Tenant:
                 events.append((t, u, rng.randrange(3), code, False, ""))
                 t += rng.uniform(600, 7200)
             events.append((t + 300, u, 0, 0, True, ""))
+        for u in self.noncompliant:  # the sync client is refused day after day
+            for day in range(self.days):
+                for _ in range(rng.randint(2, 4)):
+                    t = self.start + (day + rng.random()) * DAY
+                    events.append((t, u, 0, 53000, False, ""))
         for a, b in self.clone_pairs:
             for u in (a, b):
                 for _ in range(2):
@@ -187,6 +199,9 @@ class _Tenant:
         if sif:
             policies.append(_POLICY % (SIF_POLICY_ID, "Sign-in frequency 24 h - Office 365", "",
                                        '"SignInFrequency"', sif))
+        if code == 53000:
+            policies.append(_POLICY % (COMPLIANCE_POLICY_ID, "Require compliant device",
+                                       '"RequireCompliantDevice"', "", "failure"))
         reason = _REASONS.get(code, "Other.")
         return _RECORD % (
             _uuid(rng), _iso(t), f"User {u:06d}", self.upn[u], self.uid[u], app_id, app_name,
@@ -279,8 +294,25 @@ class _Tenant:
                               "users": {"includeUsers": ["All"]}},
                "grantControls": {"operator": "OR", "builtInControls": ["mfa"]},
                "sessionControls": None}
+        compliance = {"id": COMPLIANCE_POLICY_ID, "displayName": "Require compliant device",
+                      "state": "enabled",
+                      "conditions": {"clientAppTypes": ["all"],
+                                     "applications": {"includeApplications": ["Office365"]},
+                                     "users": {"includeUsers": ["All"]}},
+                      "grantControls": {"operator": "OR", "builtInControls": ["compliantDevice"]},
+                      "sessionControls": None}
+        # enforced, 24 h, everyone, but not for Office 365: it explains nobody's OneDrive prompts
+        others = {"id": "7b3d5c1e-0a9f-4e2d-8c6b-0e0ff1ce3650", "state": "enabled",
+                  "displayName": "Sign-in frequency 24 h - all apps but Office 365",
+                  "conditions": {"clientAppTypes": ["all"],
+                                 "applications": {"includeApplications": ["All"],
+                                                  "excludeApplications": ["Office365"]},
+                                 "users": {"includeUsers": ["All"]}},
+                  "grantControls": None,
+                  "sessionControls": {"signInFrequency": {"isEnabled": True, "type": "hours",
+                                                          "value": 24}}}
         return {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#identity/"
-                "conditionalAccess/policies", "value": [sif, weekly, mfa]}
+                "conditionalAccess/policies", "value": [sif, weekly, mfa, compliance, others]}
 
 
 def synthesize(out: Path, *, users: int, days: int, seed: int, rows: int | None = None,
@@ -334,6 +366,7 @@ def _synthesize(out: Path, *, users: int, days: int, seed: int, rows: int | None
     truth = SynthTruth(
         sif_users=[tenant.upn[u] for u in tenant.sif],
         password_reset_users=[tenant.upn[u] for u in tenant.pwd],
+        noncompliant_users=[tenant.upn[u] for u in tenant.noncompliant],
         cloned_device_ids=sorted(tenant.device_id[a] for a, _ in tenant.clone_pairs),
         duplicate_device_names=dupes, sif_policy_id=SIF_POLICY_ID)
     companion(out, "truth").write_text(truth.model_dump_json(indent=1), encoding="utf-8")
