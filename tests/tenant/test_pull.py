@@ -285,7 +285,7 @@ def test_unwritable_out_is_one_line_not_a_traceback(
                      "2026-11-02", "--out", str(blocker / "sub"), "--json"])
     captured = capsys.readouterr()
     assert code == 2 and json.loads(captured.out)["exit"] == 2
-    assert captured.err.startswith("odfix: error: cannot write the pull to")
+    assert captured.err.startswith("odfix: error: cannot write the pull ")
     assert "Traceback" not in captured.err
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,7 +15,8 @@ from odfix.errors import BadInput
 
 if TYPE_CHECKING:
     from odfix.tenant.kql import KqlTable
-    from odfix.tenant.pull import PullResult
+    from odfix.tenant.pull import PullProgress, PullResult
+    from odfix.tenant.pull_checkpoint import PullPlan
 
 _RELATIVE = re.compile(r"^(\d+)([dh])$")
 
@@ -82,7 +84,7 @@ def pull(
     from odfix.tenant.auth import AuthOptions, token_source
     from odfix.tenant.graph import GraphClient
     from odfix.tenant.graph_throttle import ThrottleLimit, TokenBucket
-    from odfix.tenant.pull import Puller, PullProgress
+    from odfix.tenant.pull import Puller
     from odfix.tenant.pull_checkpoint import (
         CHECKPOINT_NAME,
         EVENT_TYPES,
@@ -110,23 +112,39 @@ def pull(
         plaintext_cache=plaintext_cache, token_env=token_env,
         needs=("signins", *plan.extras, *(("policies",) if "groups" in plan.extras else ())))
     pacer = TokenBucket.for_limit(ThrottleLimit(requests=rate_limit))
+    started = time.monotonic()
+    # on stderr, also with --json (stdout carries only the JSON document); not in a log file
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  console=output.err_console, disable=as_json, transient=True) as bar:
-        task = bar.add_task("sign-ins", total=None)
+                  console=output.err_console, transient=True,
+                  disable=not output.err_console.is_terminal) as bar:
+        task = bar.add_task("connecting to Microsoft Graph", total=None)
 
         def show(step: PullProgress) -> None:
             bar.update(task, total=step.slices_total, completed=step.slices_done,
-                       description=f"slices ({step.rows:,} sign-ins)")
+                       description=progress_line(step, plan, time.monotonic() - started))
 
         with GraphClient(token_source(options), base_url=graph_url, pacer=pacer) as client:
             try:
                 result = Puller(client, out, on_progress=show).run(plan, resume=resume)
             except OSError as error:
-                raise BadInput(f"cannot write the pull to {out}: {error}") from error
+                from odfix.tenant.outfile import write_error
+
+                raise write_error(Path(error.filename or out), "the pull", error) from None
     if as_json:
         output.emit_json(result)
         return
     _summary(result)
+
+
+def progress_line(step: PullProgress, plan: PullPlan, elapsed: float) -> str:
+    """Pages, rows, rate and the position in the time window, for the progress display."""
+    rate = step.rows / elapsed if elapsed > 0 else 0.0
+    where = ""
+    if step.at is not None:
+        span = (plan.until - plan.since).total_seconds()
+        share = (step.at - plan.since).total_seconds() / span if span > 0 else 1.0
+        where = f", at {step.at:%Y-%m-%d %H:%M} ({min(max(share, 0.0), 1.0):.0%} of the window)"
+    return (f"{step.pages:,} pages, {step.rows:,} sign-ins, {rate:,.0f}/s{where}; slices")
 
 
 def _summary(result: PullResult) -> None:

@@ -58,6 +58,8 @@ def store(db: Session, name: str, result: "TenantAnalysis", account: int) -> Ana
     db.add(row)
     db.flush()
     for user in result.users:
+        if not user.affected:  # occasional failures only: listed in the result, not a case
+            continue
         rec = user.recurrence
         policy = policies.get(rec.policy_ids[0]) if rec and rec.policy_ids else None
         top = max(user.categories.items(), key=lambda kv: kv[1])[0] if user.categories else None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from odfix.errors import BadInput, OdfixError, WrongContext
+from odfix.errors import BadInput, NetworkUnavailable, OdfixError, WrongContext
 from odfix.tenant.graph_throttle import Sleep, TokenBucket
 
 if TYPE_CHECKING:
@@ -42,6 +42,8 @@ class RetryPolicy(BaseModel):
     base_s: float = Field(1.0, gt=0)
     cap_s: float = Field(60.0, gt=0)
     timeout_s: float = Field(60.0, gt=0)
+    #: Attempts when the very first connection fails (DNS or network down): fail fast.
+    first_contact_attempts: int = Field(2, ge=1)
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Seconds before retry ``attempt`` (0-based): jitter under a capped doubling."""
@@ -102,6 +104,7 @@ class GraphClient:
         self._token = token
         self._sleep = sleep
         self._rng = random.Random(seed)
+        self._reached = False  # a request got an HTTP answer (the network works)
         self._http = httpx.Client(
             transport=transport,
             timeout=self.retry.timeout_s,
@@ -133,6 +136,7 @@ class GraphClient:
 
         refreshed = False
         last = "no attempt"
+        offline = True  # every attempt so far failed to connect at all
         for attempt in range(self.retry.attempts):
             if paced and self.pacer is not None:
                 self.stats.paced_wait_s += self.pacer.acquire()
@@ -142,8 +146,13 @@ class GraphClient:
                 response = self._http.get(self.url(url), params=params, headers=headers)
             except httpx.TransportError as error:
                 last = f"{type(error).__name__}: {error}"
+                if (offline and not self._reached
+                        and attempt + 1 >= self.retry.first_contact_attempts):
+                    raise _unreachable(self.url(url), last) from None
                 self._wait(self.retry.backoff(attempt, self._rng))
                 continue
+            offline = False
+            self._reached = True
             status = response.status_code
             if status == 200:
                 try:
@@ -177,6 +186,8 @@ class GraphClient:
                 self._wait(self.retry.backoff(attempt, self._rng))
                 continue
             raise _refusal(status, _graph_message(response), url)
+        if offline:
+            raise _unreachable(self.url(url), last)
         raise GraphError(
             f"Graph did not answer {url.split('?')[0]} after {self.retry.attempts} attempts "
             f"(last: {last})",
@@ -197,6 +208,14 @@ class GraphClient:
             yield value
             link = document.get("@odata.nextLink")
             url = link if isinstance(link, str) and link else None
+
+
+def _unreachable(url: str, last: str) -> NetworkUnavailable:
+    """The network or DNS is down: one line, exit 6 (not minutes of retries)."""
+    host = url.split("/")[2] if "://" in url else url
+    return NetworkUnavailable(f"cannot reach Microsoft Graph at {host} ({last}); check the "
+                              "network, DNS and proxy, then run the pull again (--resume "
+                              "continues it)")
 
 
 def _refusal(status: int, message: str, url: str) -> GraphError:

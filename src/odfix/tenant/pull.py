@@ -45,11 +45,14 @@ DEVICE_FIELDS = "id,deviceId,displayName,accountEnabled,trustType,operatingSyste
 
 @dataclass
 class PullProgress:
-    """Where a running pull is, for a progress bar."""
+    """Where a running pull is, for a progress display: slices, pages and rows so far, and how
+    far back in its slice the last page reached (``at``; Graph answers newest first)."""
 
     slices_done: int
     slices_total: int
     rows: int
+    pages: int = 0
+    at: datetime | None = None
 
 
 class PullResult(BaseModel):
@@ -164,6 +167,7 @@ class Puller:
         self.out = out
         self.on_progress = on_progress
         self.warnings: list[str] = []
+        self._progress = PullProgress(0, 0, 0)
 
     @property
     def checkpoint_path(self) -> Path:
@@ -192,18 +196,20 @@ class Puller:
         state.save(self.checkpoint_path)
         slices = plan.slices()
         total = len(slices) * len(plan.event_types)
-        rows = sum(p.rows for p in state.signins.values())
-        done = sum(p.next_slice for p in state.signins.values())
-        self._report(done, total, rows)
+        shown = self._progress
+        shown.rows = sum(p.rows for p in state.signins.values())
+        shown.slices_done = sum(p.next_slice for p in state.signins.values())
+        shown.slices_total = total
+        self._report()
         for index, (start, end) in enumerate(slices):
             for event_type in plan.event_types:
                 progress = state.signins[event_type]
                 if progress.next_slice > index:
                     continue
-                added = self._pull_slice(plan, state, event_type, start, end)
-                rows += added
-                done += 1
-                self._report(done, total, rows)
+                shown.rows += self._pull_slice(plan, state, event_type, start, end)
+                shown.slices_done += 1
+                shown.at = start
+                self._report()
         for extra in plan.extras:
             if extra not in state.extras_done:
                 count = self._pull_extra(plan, extra)
@@ -223,9 +229,11 @@ class Puller:
             stats=self.client.stats,
         )
 
-    def _report(self, done: int, total: int, rows: int) -> None:
+    def _report(self, pending_rows: int = 0) -> None:
         if self.on_progress is not None:
-            self.on_progress(PullProgress(done, total, rows))
+            shown = self._progress
+            self.on_progress(PullProgress(shown.slices_done, shown.slices_total,
+                                          shown.rows + pending_rows, shown.pages, shown.at))
 
     def _pull_slice(
         self, plan: PullPlan, state: Checkpoint, event_type: str, start: datetime, end: datetime
@@ -250,6 +258,10 @@ class Puller:
                         edge.append(rid)
                     batch.append((rid, when, record))
                 writer.write(batch)
+                self._progress.pages += 1
+                if batch:
+                    self._progress.at = min(b[1] for b in batch)
+                self._report(writer.rows)
         except BaseException:
             writer.abandon()
             raise
