@@ -94,3 +94,19 @@ def test_progress_reports_pages_rows_and_position(tmp_path: Path) -> None:
     assert all(START <= p.at <= END for p in seen if p.at is not None)
     mid = [p for p in seen if 0 < p.rows < 300]
     assert mid, "progress is reported page by page, not only per slice"
+
+
+def test_sign_in_service_out_of_reach_is_exit_6(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from odfix.cli import main
+
+    monkeypatch.setenv("ODFIX_TEST_SECRET", "not-a-real-secret")
+    code = main(["signins", "pull", "--tenant", "contoso.onmicrosoft.com", "--client-id", "app",
+                 "--secret-env", "ODFIX_TEST_SECRET",
+                 "--authority-host", f"https://127.0.0.1:{closed_port()}",
+                 "--graph-url", f"http://127.0.0.1:{closed_port()}", "--since", "2026-11-01",
+                 "--until", "2026-11-02", "--out", str(tmp_path / "pull")])
+    err = capsys.readouterr().err
+    assert code == ExitCode.NETWORK, err
+    assert err.startswith("odfix: error: cannot reach") and err.count("\n") == 1

@@ -17,12 +17,14 @@ Scopes are the least the pull needs: ``AuditLog.Read.All`` (sign-ins, directory 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from odfix.errors import BadInput, WrongContext
+from odfix.errors import BadInput, NetworkUnavailable, WrongContext
 from odfix.output import err_console
 from odfix.tenant.graph import GRAPH_URL, TokenSource
 
@@ -145,7 +147,37 @@ def token_cache(options: AuthOptions) -> msal.TokenCache:
 
 
 def token_source(options: AuthOptions, *, http_client: Any = None) -> TokenSource:
-    """A :data:`TokenSource` for ``options`` (msal is imported only here)."""
+    """A :data:`TokenSource` for ``options`` (msal is imported only here); the sign-in service
+    out of reach (DNS or network down) is ``NetworkUnavailable``, exit 6."""
+    source = _token_source(options, http_client)
+    if options.token_env:
+        return source
+
+    def reachable(refresh: bool) -> str:
+        with _offline(options):
+            return source(refresh)
+
+    return reachable
+
+
+@contextmanager
+def _offline(options: AuthOptions) -> Iterator[None]:
+    """msal's connection errors (``requests``) as one line and exit 6; an authority it refuses
+    as bad input."""
+    import requests
+
+    try:
+        yield
+    except requests.exceptions.ConnectionError as error:
+        reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+        raise NetworkUnavailable(f"cannot reach the sign-in service {options.authority_host} "
+                                 f"({reason}); check the network, DNS and proxy") from None
+    except ValueError as error:  # msal refuses an authority that is not an https URL
+        raise BadInput(f"--authority-host {options.authority_host}: "
+                       f"{str(error).splitlines()[0][:200]}") from None
+
+
+def _token_source(options: AuthOptions, http_client: Any) -> TokenSource:
     if options.token_env:
         token = _env(options.token_env, "access token")
         return lambda refresh: token
@@ -158,17 +190,20 @@ def token_source(options: AuthOptions, *, http_client: Any = None) -> TokenSourc
     if options.authority_host.rstrip("/") != AUTHORITY_HOST:
         extra.update(validate_authority=False, instance_discovery=False)
     if options.confidential:
-        confidential = msal.ConfidentialClientApplication(
-            options.client_id, client_credential=credential(options),
-            authority=options.authority, **extra)
+        with _offline(options):  # msal reads the authority's metadata here
+            confidential = msal.ConfidentialClientApplication(
+                options.client_id, client_credential=credential(options),
+                authority=options.authority, **extra)
         scopes = [f"{options.graph_url.rstrip('/')}/.default"]
 
         def app_token(refresh: bool) -> str:
             return _result_token(confidential.acquire_token_for_client(scopes), "App")
 
         return app_token
-    public = msal.PublicClientApplication(
-        options.client_id, authority=options.authority, token_cache=token_cache(options), **extra)
+    with _offline(options):
+        public = msal.PublicClientApplication(
+            options.client_id, authority=options.authority, token_cache=token_cache(options),
+            **extra)
     delegated = delegated_scopes(list(options.needs), options.graph_url)
 
     def user_token(refresh: bool) -> str:
