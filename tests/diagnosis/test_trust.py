@@ -27,8 +27,6 @@ def test_a_lone_network_timeout_plans_the_checks_and_asks_for_the_captures():
     assert result.outcome == "not-enough-evidence" and not result.healthy
     assert result.causes[0].id == "connectivity-tls"
     assert "connectivity-checks" in planned(result) and not planned(result) & DESTRUCTIVE
-    # the guide plans no leave for connectivity at all (issue 9: the unjoin last, with evidence)
-    assert "dsregcmd-leave-join" not in load_guide().plan_for("connectivity-tls", "unknown")
     ask = {a.file: a for a in result.ask_for}
     assert "join type is unknown" in ask["dsregcmd_status.txt"].why
     assert ask["dsregcmd_status.txt"].command == "dsregcmd /status > dsregcmd_status.txt"
@@ -42,8 +40,6 @@ def test_the_cloned_image_plan_needs_one_known_join_type():
     result = run(broken, other)
     assert result.causes[0].id == "cloned-image" and result.join_type == "unknown"
     assert not planned(result) & DESTRUCTIVE
-    # on an unknown join type the guide plans no unjoin (issue 9), so there is none to withhold
-    assert not set(load_guide().plan_for("cloned-image", "unknown")) & DESTRUCTIVE
     same = run(broken, Pc(name="PC-0002"))
     assert same.join_type == "hybrid-joined" and "dsregcmd-leave-join" in planned(same)
 
@@ -107,22 +103,31 @@ def test_confidence_reflects_the_sources_present():
 
 
 def test_filtering_holds_whatever_order_the_guide_gives():
-    """The guide's plans reversed (unjoin first): unjustified destructive methods still stay out
-    and justified ones keep the guide's order."""
+    """The guide's plans as given and reversed (unjoin first or last): without proof the
+    destructive method stays out, with proof it is planned in the guide's order."""
     guide = load_guide()
     reversed_guide = guide.model_copy(update={"causes": [
         c.model_copy(update={"plan": list(reversed(c.plan)), "plan_by_join_type": {
             j: list(reversed(p)) for j, p in c.plan_by_join_type.items()}})
         for c in guide.causes]})
-    cause = Cause(id="cloned-image", confidence=0.9, summary="s", finding_ids=["aad.x"])
-    finding = Finding(id="aad.x", severity="error", title="t", source="aad_events",
-                      weights={"cloned-image": 0.9})
+    cause = Cause(id="device-registration", confidence=0.9, summary="s",
+                  finding_ids=["dsreg.prt-missing"])
+    hunch = [Finding(id="dsreg.prt-missing", severity="error", title="t", source="dsregcmd",
+                     weights={"device-registration": 0.7})]
+    proof = [*hunch, Finding(id="dsreg.device-joined", severity="info", title="t",
+                             source="dsregcmd"),
+             Finding(id="dsreg.key-sign-failed", severity="error", title="t", source="dsregcmd",
+                     weights={"device-registration": 0.8})]
     for candidate in (guide, reversed_guide):
-        items, withheld, _ = plan.build([cause], [finding], "hybrid-joined", candidate)
-        assert [w.method for w in withheld] == ["dsregcmd-leave-join"]
-        assert [i.method for i in items] == [
-            m for m in candidate.plan_for("cloned-image", "hybrid-joined")
-            if m != "dsregcmd-leave-join"]
+        order = candidate.plan_for("device-registration", "hybrid-joined")
+        assert "reconnect-work-account" in order
+        items, withheld, _ = plan.build([cause], hunch, "hybrid-joined", candidate)
+        assert [w.method for w in withheld] == ["reconnect-work-account"]
+        assert [i.method for i in items] == [m for m in order if m != "reconnect-work-account"]
+        items, withheld, _ = plan.build([cause], proof, "hybrid-joined", candidate)
+        assert withheld == [] and [i.method for i in items] == order
+        item = next(i for i in items if i.method == "reconnect-work-account")
+        assert item.justified_by == ["dsreg.device-joined", "dsreg.key-sign-failed"]
 
 
 def test_not_enough_evidence_exits_4(capsys, tmp_path):
