@@ -25,6 +25,9 @@ def collect_command(
         None, "--key", help="Key for --pseudonymize (the same key gives the same tokens across "
                             "PCs); without it a random key is written to <bundle>.key."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+    connectivity: bool = typer.Option(
+        False, "--connectivity", help="Also test DNS, TCP and TLS 1.2+ to Microsoft's sign-in, "
+        "device-registration and SharePoint endpoints (connectivity.json)."),
 ) -> None:
     """Gather dsregcmd, the AAD log, credentials (names only), OneDrive, Office identity,
     proxy and TLS settings into a zip for [bold]odfix diagnose[/bold]. Changes nothing."""
@@ -40,7 +43,8 @@ def collect_command(
     host = WindowsHost()
     target = out or Path(f"odfix-{host.hostname()}-"
                          f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.zip")
-    result = run_collect(host, target, pseudonymize_with=key, pseudonymize_files=pseudonymize)
+    result = run_collect(host, target, pseudonymize_with=key, pseudonymize_files=pseudonymize,
+                         with_connectivity=connectivity)
     if as_json:
         output.emit_json(result)
         return

@@ -142,7 +142,13 @@ def fix(
             *(["--simulate", simulate] if simulate else [])]
     options = FixOptions(apply=apply or resume, yes=yes, method=method, resume=resume,
                          allow_unjoin=allow_unjoin, error_code=error_code, resume_argv=argv)
-    engine = Engine(host, options, Journal(), person=person, narrate=_narrator(not json_output))
+    probe = None
+    if not simulate:
+        from odfix.evidence.connectivity import Prober
+
+        probe = Prober()
+    engine = Engine(host, options, Journal(), person=person, narrate=_narrator(not json_output),
+                    probe=probe)
     report = engine.run()
     if simulate:
         from odfix.hosts.simulated import SimulatedHost

@@ -21,9 +21,18 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from odfix.errors import BadInput, IOFailure
-from odfix.evidence import aad_events, credentials, dsregcmd, network, office_identity, onedrive
+from odfix.evidence import (
+    aad_events,
+    connectivity,
+    credentials,
+    dsregcmd,
+    network,
+    office_identity,
+    onedrive,
+)
 from odfix.evidence.aad_events import AadEventLog
 from odfix.evidence.common import decode, load_json
+from odfix.evidence.connectivity import ConnectivityReport
 from odfix.evidence.credentials import CredentialList
 from odfix.evidence.dsregcmd import DsregStatus
 from odfix.evidence.network import NetworkState
@@ -38,7 +47,7 @@ MAX_TOTAL_BYTES = 256 * 1024 * 1024
 CONVENTIONAL_NAMES = (
     "dsregcmd_status.txt", "cmdkey_list.txt", "credentials.json", "aad_operational.xml",
     "onedrive.reg", "office_identity.reg", "winhttp_proxy.txt", "internet_settings.reg",
-    "schannel.reg", "manifest.json", "facts.json",
+    "schannel.reg", "connectivity.json", "manifest.json", "facts.json",
 )
 
 
@@ -73,6 +82,7 @@ class Evidence(BaseModel):
     aad_events: AadEventLog | None = None
     network: NetworkState | None = None
     office_identity: OfficeIdentity | None = None
+    connectivity: ConnectivityReport | None = None
 
 
 class Bundle(BaseModel):
@@ -111,6 +121,7 @@ SOURCES: dict[str, tuple[tuple[str, ...], Parser]] = {
                 network.from_files),
     "office_identity": (("office_identity.reg",),
                         _single("office_identity.reg", office_identity.parse)),
+    "connectivity": (("connectivity.json",), _single("connectivity.json", connectivity.parse)),
 }
 """Each Evidence field: the files it reads and the parser that builds it."""
 

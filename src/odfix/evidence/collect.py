@@ -19,7 +19,15 @@ from pydantic import BaseModel
 
 from odfix import __version__
 from odfix.errors import IOFailure
-from odfix.evidence import bundle, credentials, network, office_identity, onedrive, regfile
+from odfix.evidence import (
+    bundle,
+    connectivity,
+    credentials,
+    network,
+    office_identity,
+    onedrive,
+    regfile,
+)
 from odfix.evidence.bundle import CollectorRun, Manifest
 from odfix.evidence.pseudonymize import pseudonymize
 from odfix.hosts.base import Context, Host
@@ -75,6 +83,14 @@ COLLECTORS: tuple[Collector, ...] = (
     Collector("schannel", "schannel.reg", _registry(network.SCHANNEL)),
 )
 """Every source ``collect`` reads, in order."""
+
+
+def _connectivity(host: Host) -> bytes:
+    return connectivity.check(host, connectivity.Prober()).model_dump_json(indent=1).encode()
+
+
+CONNECTIVITY = Collector("connectivity", "connectivity.json", _connectivity)
+"""The live network test (``odfix collect --connectivity``): DNS, TCP, TLS to Microsoft 365."""
 
 WINDOWS_VERSION_KEY = "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion"
 
@@ -141,16 +157,17 @@ class CollectResult(BaseModel):
 
 
 def run_collect(host: Host, out: Path, *, pseudonymize_with: str | None = None,
-                pseudonymize_files: bool = False) -> CollectResult:
+                pseudonymize_files: bool = False, with_connectivity: bool = False
+                ) -> CollectResult:
     """Collect from ``host`` and write the bundle zip ``out``.
 
     With ``pseudonymize_files`` identifiers are replaced under ``pseudonymize_with`` (a key
     text) or, without one, under a new random key written beside the bundle as
     ``<bundle>.key`` (keep it private: it links tokens back to nothing, but the same key lets
-    two bundles be compared).
+    two bundles be compared). ``with_connectivity`` adds the live network test.
     """
     bundle.check_output(out)
-    files = collect(host)
+    files = collect(host, (*COLLECTORS, CONNECTIVITY) if with_connectivity else COLLECTORS)
     key_file: Path | None = None
     pending: Path | None = None
     if pseudonymize_files:

@@ -11,7 +11,7 @@ from pathlib import PureWindowsPath
 from typing import Any, Literal
 
 from odfix.errors import FixFailed
-from odfix.evidence import dsregcmd
+from odfix.evidence import connectivity, dsregcmd
 from odfix.evidence.common import ParseError
 from odfix.guide.model import Action, Guide
 from odfix.hosts.base import Host
@@ -50,6 +50,8 @@ class Runtime:
     """Ask the person to do a UI step: True done, False could not, None nobody there."""
     allow_unjoin: bool = False
     """``--allow-unjoin`` on this command line (never taken from the journal)."""
+    probe: connectivity.Prober | None = None
+    """Opens real connections for ``report_connectivity`` (None: the simulated PC)."""
 
 
 def _credentials(rt: Runtime, classes: list[str]) -> list[tuple[str, int, dict[str, Any]]]:
@@ -156,7 +158,7 @@ def run(action: Action, rt: Runtime, title: str) -> Result:
         case "clear_office_identity":
             return _clear_office_identity(rt)
         case "report_connectivity":
-            return _connectivity(host)
+            return _connectivity(host, rt.probe)
         case "verify_sign_in":
             return Result("done", ["checked by the verification that follows"])
     return Result("failed", [f"unknown action {action.name}"])
@@ -222,17 +224,33 @@ def _clear_office_identity(rt: Runtime) -> Result:
     return Result("done", notes)
 
 
-def _connectivity(host: Host) -> Result:
-    """Read (never change) the WinHTTP proxy and whether Internet Options allows TLS 1.2."""
-    proxy = host.run(["netsh", "winhttp", "show", "proxy"])
-    lines = [ln.strip() for ln in proxy.stdout.splitlines() if ln.strip()]
-    notes = ["WinHTTP: " + " ".join(lines[1:]) if lines else "WinHTTP proxy: unreadable"]
+def _connectivity(host: Host, probe: connectivity.Prober | None) -> Result:
+    """Test (never change) what OneDrive needs: DNS, TCP and TLS 1.2+ to the sign-in, device and
+    SharePoint endpoints, the proxy, Internet Options' TLS 1.2 and SChannel's cipher order."""
+    report = connectivity.check(host, probe)
+    proxy = report.proxy
+    notes = [f"proxy: {proxy.used or 'none (direct)'} (Internet Options: "
+             f"{proxy.wininet or 'none'}, WinHTTP: {proxy.winhttp or 'direct'})"]
+    for check in report.endpoints:
+        state = check.error or (f"{check.tls_version}, {check.trust} certificate from "
+                                f"{check.issuer}")
+        notes.append(f"{check.host}:{check.port} via {check.via}: {state}")
+    ciphers = report.ciphers
+    if ciphers.source != "default":
+        afd = ", ".join(f"{s}#{p}" for s, p in ciphers.afd_positions.items() if p is not None)
+        notes.append(f"cipher-suite order ({ciphers.source}): {len(ciphers.suites)} suites; "
+                     f"Azure Front Door's at {afd or 'no position'}")
+    notes += report.notes
+    problems = report.problems()
     setting = host.read_registry(INTERNET_KEY, "SecureProtocols")
     if setting is not None and isinstance(setting.data, int) and not setting.data & TLS12_BIT:
-        problem = (f"TLS 1.2 is off in Internet Options (SecureProtocols=0x{setting.data:X}); "
-                   "odfix never changes TLS settings")
+        problems.insert(0, f"TLS 1.2 is off in Internet Options (SecureProtocols="
+                           f"0x{setting.data:X})")
+    else:
+        notes.append("TLS 1.2 is allowed in Internet Options")
+    if problems:
+        problem = "; ".join(problems) + "; odfix never changes TLS or proxy settings"
         return Result("done", [*notes, problem], problem=problem)
-    notes.append("TLS 1.2 is allowed in Internet Options")
     return Result("done", notes)
 
 
@@ -270,7 +288,8 @@ def preview(action: Action, host: Host, guide: Guide, resume_argv: list[str]) ->
                        for f in identity_folders(host) if host.folder_exists(f)]
             return [*values, *folders] or ["nothing: no cached identity"]
         case "report_connectivity":
-            return ["read netsh winhttp show proxy (changes nothing)"]
+            return ["test DNS, TCP and TLS 1.2+ to Microsoft's sign-in, device and SharePoint "
+                    "endpoints; read the proxy and cipher-suite order (changes nothing)"]
         case "verify_sign_in":
             return ["check the sign-in with fresh evidence (changes nothing)"]
     return [f"unknown action {action.name}"]

@@ -17,6 +17,7 @@ from odfix.diagnosis.models import Diagnosis
 from odfix.errors import BadInput, WrongContext
 from odfix.evidence import dsregcmd
 from odfix.evidence.common import ParseError
+from odfix.evidence.connectivity import Prober
 from odfix.exitcodes import ExitCode
 from odfix.fix import actions
 from odfix.fix.journal import Entry, Journal, RunStart, new_run_id
@@ -172,8 +173,11 @@ class Engine:
 
     def __init__(self, host: Host, options: FixOptions, journal: Journal, *,
                  person: Person | None = None, guide: Guide | None = None,
-                 narrate: Narrator = quiet) -> None:
+                 narrate: Narrator = quiet, probe: Prober | None = None) -> None:
+        """``probe`` opens real network connections for ``report_connectivity`` (None on a
+        simulated PC: nothing leaves the process)."""
         self.host = host
+        self.probe = probe
         self.owner = host.owner()
         self.options = options
         self.journal = journal
@@ -463,7 +467,7 @@ class Engine:
         self._log("step-start", method=method_id, action=step.action.name, title=step.title)
         runtime = actions.Runtime(host=self.host, guide=self.guide, record=self._change,
                                   resume_argv=self.options.resume_argv, perform=self._perform,
-                                  allow_unjoin=self.options.allow_unjoin)
+                                  allow_unjoin=self.options.allow_unjoin, probe=self.probe)
         result = actions.run(step.action, runtime, step.title)
         if result.problem is not None and result.outcome == "done":
             result = self._fix_by_person(step, result)
