@@ -36,6 +36,11 @@ def renewed(capture: str) -> str:
                            f"AzureAdPrt : YES\n      AzureAdPrtUpdateTime : {stamp}")
 
 
+def broken(capture: str) -> str:
+    """The capture with a device key that cannot sign: what justifies Method 2 on this PC."""
+    return capture.replace("KeySignTest : PASSED", "KeySignTest : FAILED")
+
+
 @pytest.fixture
 def pc(tmp_path: Path) -> Iterator[dict[str, Path]]:
     bin_dir = tmp_path / "bin"
