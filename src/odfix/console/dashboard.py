@@ -83,43 +83,57 @@ class Dashboard:
     """(cause, method) -> fix runs: which method works for which cause."""
 
 
-def _percentile(conn: Connection, column: str, key: str, n: int, q: float) -> int | None:
-    if n == 0:
-        return None
+def _percentiles(conn: Connection, wanted: list[tuple[str, str, int, float]]
+                 ) -> list[int | None]:
+    """Nearest-rank percentiles of ``ttf_s`` for (column, key, count, q), in one statement:
+    each is an OFFSET into the (key, ttf_s) index."""
     c = table_of(Case).c
-    offset = max(0, math.ceil(q * n) - 1)  # nearest rank
-    return conn.execute(select(c.ttf_s).where(c[column] == key, c.ttf_s.is_not(None))
-                        .order_by(c.ttf_s).limit(1).offset(offset)).scalar()
+    parts = [select(c.ttf_s).where(c[column] == key, c.ttf_s.is_not(None)).order_by(c.ttf_s)
+             .limit(1).offset(max(0, math.ceil(q * n) - 1)).scalar_subquery()
+             for column, key, n, q in wanted if n]
+    found = iter(conn.execute(select(*parts)).one() if parts else ())
+    return [next(found) if n else None for _, _, n, _ in wanted]
 
 
-def _rows(conn: Connection, column: str) -> dict[str, Row]:
+def _rows(conn: Connection) -> tuple[dict[str, Row], dict[str, Row], dict[str, int]]:
+    """Cases per cause and per method, and per status: one scan of the covering summary index
+    (``ix_cases_summary``), then percentiles from the (key, ttf_s) indexes."""
     c = table_of(Case).c
-    rows: dict[str, Row] = {}
-    for key, status, n, person in conn.execute(
-            select(c[column], c.status, func.count(), func.sum(func.cast(c.needs_person,
-                                                                          type_=c.ttf_s.type)))
-            .where(c[column].is_not(None)).group_by(c[column], c.status)):
-        row = rows.setdefault(key, Row(key))
-        row.cases += n
-        row.needs_person += int(person or 0)
-        if status == "open":
-            row.open += n
-        elif status == "fixed":
-            row.fixed += n
-    for row in rows.values():
-        with_ttf = conn.execute(select(func.count()).where(
-            c[column] == row.key, c.ttf_s.is_not(None))).scalar_one()
-        row.median_s = _percentile(conn, column, row.key, with_ttf, 0.5)
-        row.p90_s = _percentile(conn, column, row.key, with_ttf, 0.9)
-    return rows
+    causes: dict[str, Row] = {}
+    methods: dict[str, Row] = {}
+    totals: dict[str, int] = {}
+    timed: dict[tuple[str, str], int] = {}
+    for cause, method, status, person, n, with_ttf in conn.execute(
+            select(c.cause, c.method, c.status, c.needs_person, func.count(), func.count(c.ttf_s))
+            .group_by(c.cause, c.method, c.status, c.needs_person)):
+        totals[status] = totals.get(status, 0) + n
+        for column, key, table in (("cause", cause, causes), ("method", method, methods)):
+            if key is None:
+                continue
+            row = table.setdefault(key, Row(key))
+            row.cases += n
+            row.needs_person += n if person else 0
+            row.open += n if status == "open" else 0
+            row.fixed += n if status == "fixed" else 0
+            timed[(column, key)] = timed.get((column, key), 0) + with_ttf
+    rows = [(column, row) for column, table in (("cause", causes), ("method", methods))
+            for row in table.values()]
+    values = _percentiles(conn, [(column, row.key, timed[(column, row.key)], q)
+                                 for column, row in rows for q in (0.5, 0.9)])
+    for i, (_, row) in enumerate(rows):
+        row.median_s, row.p90_s = values[2 * i], values[2 * i + 1]
+    return causes, methods, totals
 
 
 def _recurring(conn: Connection, column: str, gap: str, days: int,
                top: int) -> tuple[list[Recurring], int]:
     c = table_of(Case).c
     within = c[gap] <= days * 86400
-    ranked = conn.execute(select(c[column], func.count()).where(within, c[column].is_not(None))
-                          .group_by(c[column]).order_by(func.count().desc(), c[column])
+    # grouped by lower(key) (keys are stored lower-case): a plain key would let SQLite walk the
+    # whole key index instead of the short gap range of the (gap, key) index
+    key = func.lower(c[column])
+    ranked = conn.execute(select(key, func.count()).where(within, c[column].is_not(None))
+                          .group_by(key).order_by(func.count().desc(), key)
                           .limit(top)).all()
     count = conn.execute(select(func.count(func.distinct(c[column]))).where(within)).scalar_one()
     return [Recurring(k, n) for k, n in ranked], int(count)
@@ -166,8 +180,7 @@ def _weeks(conn: Connection, count: int, today: datetime
 def build(conn: Connection, *, days: int = 14, weeks: int = 12, top: int = 15,
           today: datetime | None = None) -> Dashboard:
     """Everything the dashboard page shows; ``days``: the recurrence window."""
-    causes = _rows(conn, "cause")
-    methods = _rows(conn, "method")
+    causes, methods, totals = _rows(conn)
     trend, pairs = _weeks(conn, weeks, today or datetime.now(UTC))
     for (cause, method), counted in pairs.items():
         for row in (causes.setdefault(cause, Row(cause)),
@@ -178,9 +191,6 @@ def build(conn: Connection, *, days: int = 14, weeks: int = 12, top: int = 15,
                 row.runs_needed_person += counted.runs_needed_person
     users, user_count = _recurring(conn, "upn", "user_gap_s", days, top)
     devices, device_count = _recurring(conn, "device_id", "device_gap_s", days, top)
-    c = table_of(Case).c
-    totals = {status: int(n) for status, n in conn.execute(
-        select(c.status, func.count()).group_by(c.status))}
     return Dashboard(
         days=days,
         causes=sorted(causes.values(), key=lambda r: (-r.cases, r.key)),

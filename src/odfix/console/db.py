@@ -142,6 +142,7 @@ class Case(Base):
         Index("ix_cases_method_ttf", "method", "ttf_s"),
         Index("ix_cases_user_gap", "user_gap_s", "upn"),
         Index("ix_cases_device_gap", "device_gap_s", "device_id"),
+        Index("ix_cases_summary", "cause", "method", "status", "needs_person", "ttf_s"),
     )
 
 
