@@ -12,8 +12,9 @@ server (``/static/console.css``), measured in the same run, alternating with the
   one report per request, 32 concurrent connections from 2 processes; then the database is
   checked: every acknowledged report stored, none twice, every re-send answered "duplicate".
 * pages: 100,000 cases and 1,000,000 reports written straight into a fresh database (bulk
-  inserts, rollups filled by migration 0002's backfill), then 60 signed-in requests per page
-  (dashboard, case list, a case, fleet) after a warm-up; p50/p95 per page.
+  inserts, rollups filled by migration 0002's backfill; ``ODFIX_BENCH_SQLITE=path`` keeps and
+  reuses a filled SQLite file), then 60 signed-in requests per page (dashboard, case list, a
+  case, fleet) interleaved with the static page, one at a time, after a warm-up; p50/p95.
 """
 
 import asyncio
@@ -174,7 +175,8 @@ def databases(which: list[str], base: Path) -> Iterator[tuple[str, str, Any]]:
     """(name, URL, server to stop) for each database asked for."""
     for name in which:
         if name == "sqlite":
-            yield name, f"sqlite:///{base / 'bench.db'}", None
+            kept = os.environ.get("ODFIX_BENCH_SQLITE")  # a database to reuse (pages)
+            yield name, f"sqlite:///{kept or base / 'bench.db'}", None
         else:
             pg = PgServer(durable=True)
             yield name, pg.create("bench"), pg
@@ -363,6 +365,20 @@ def populate(url: str, seed: int = 11) -> list[int]:
     return ids
 
 
+def _populated(url: str) -> list[int]:
+    """The case ids of a database ``populate`` already filled (to reuse it), else []."""
+    from sqlalchemy import func, select
+
+    from odfix.console.db import Case, Report, make_engine
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        reports = conn.execute(select(func.count()).select_from(Report)).scalar_one()
+        ids = list(conn.execute(select(Case.id)).scalars()) if reports >= REPORT_ROWS else []
+    engine.dispose()
+    return ids
+
+
 def _page_times(port: int, password: str, pages: dict[str, str]) -> dict[str, list[float]]:
     """Sign in, warm up, then 60 rounds of one request per page, one at a time."""
     import re
@@ -396,10 +412,12 @@ def bench_pages(which: list[str]) -> None:
     for name, url, pg in databases(which, Path(tempfile.mkdtemp(prefix="odfix-bench-"))):
         try:
             password, _ = prepare(url)
-            started = time.perf_counter()
-            ids = populate(url)
-            print(f"pages {name}: wrote {CASES:,} cases and {REPORT_ROWS:,} reports in "
-                  f"{time.perf_counter() - started:.0f} s", flush=True)
+            ids = _populated(url)
+            if len(ids) < CASES:
+                started = time.perf_counter()
+                ids = populate(url)
+                print(f"pages {name}: wrote {CASES:,} cases and {REPORT_ROWS:,} reports in "
+                      f"{time.perf_counter() - started:.0f} s", flush=True)
             server = Server(url, Path(tempfile.mkdtemp(prefix="odfix-bench-data-")))
             try:
                 times = _page_times(server.port, password, {
