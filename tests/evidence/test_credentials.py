@@ -71,9 +71,12 @@ def test_other_locale_is_refused(fixture_bytes):
         credentials.parse_cmdkey(fixture_bytes("cmdkey/polish.txt"), "cmdkey_list.txt")
 
 
-def test_unknown_line_inside_the_list_fails_closed():
-    with pytest.raises(ParseError, match="line 3: unrecognised line"):
-        credentials.parse_cmdkey("Currently stored credentials:\n    Target: x\n    Colour: red\n")
+def test_unknown_line_inside_the_list_is_a_note_and_the_rest_is_kept():
+    """Issue 10 reversed decision 1: an unknown line is noted, never silently read as a field."""
+    listed = credentials.parse_cmdkey("Currently stored credentials:\n    Target: x\n"
+                                      "    Colour: red\n    Type: Generic\n")
+    assert [(c.target, c.type) for c in listed.credentials] == [("x", 1)]
+    assert listed.notes == ["cmdkey_list.txt: line 3: not understood, skipped: 'Colour: red'"]
 
 
 @pytest.mark.parametrize("target, cred_type, expected", [

@@ -22,13 +22,14 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from odfix.errors import BadInput, IOFailure
 from odfix.evidence import (
-    aad_events,
+    aad_text,
     connectivity,
     credentials,
     dsregcmd,
     network,
     office_identity,
     onedrive,
+    recognise,
 )
 from odfix.evidence.aad_events import AadEventLog
 from odfix.evidence.common import decode, load_json
@@ -48,7 +49,10 @@ CONVENTIONAL_NAMES = (
     "dsregcmd_status.txt", "cmdkey_list.txt", "credentials.json", "aad_operational.xml",
     "onedrive.reg", "office_identity.reg", "winhttp_proxy.txt", "internet_settings.reg",
     "schannel.reg", "connectivity.json", "manifest.json", "facts.json",
+    "aad_operational.evtx", "aad_operational.txt",
 )
+AAD_NAMES = ("aad_operational.xml", "aad_operational.evtx", "aad_operational.txt")
+"""The AAD log as wevtutil XML, a saved .evtx, or Format-List / Event Viewer text."""
 
 
 class CollectorRun(BaseModel):
@@ -112,11 +116,16 @@ def _single(name: str, parse: Callable[[bytes], Any]) -> Parser:
     return lambda files: parse(files[name]) if name in files else None
 
 
+def _aad_events(files: Mapping[str, bytes]) -> AadEventLog | None:
+    name = next((n for n in AAD_NAMES if n in files), None)
+    return aad_text.parse_capture(files[name], name) if name else None
+
+
 SOURCES: dict[str, tuple[tuple[str, ...], Parser]] = {
     "dsregcmd": (("dsregcmd_status.txt",), _single("dsregcmd_status.txt", dsregcmd.parse)),
     "credentials": (("credentials.json", "cmdkey_list.txt"), _credentials),
     "onedrive": (("onedrive.reg",), _single("onedrive.reg", onedrive.parse)),
-    "aad_events": (("aad_operational.xml",), _single("aad_operational.xml", aad_events.parse)),
+    "aad_events": (AAD_NAMES, _aad_events),
     "network": (("winhttp_proxy.txt", "internet_settings.reg", "schannel.reg"),
                 network.from_files),
     "office_identity": (("office_identity.reg",),
@@ -143,6 +152,7 @@ def from_files(files: Mapping[str, bytes], name: str, problems: Sequence[str] = 
     case-insensitively); ``problems`` met while reading them are kept first."""
     by_name = {_conventional(key): data for key, data in files.items()}
     problems = list(problems)
+    _recognise_others(by_name, problems)
     parsed: dict[str, Any] = {}
     for field, (names, parse) in SOURCES.items():
         try:
@@ -152,8 +162,32 @@ def from_files(files: Mapping[str, bytes], name: str, problems: Sequence[str] = 
         except Exception as error:  # one source's parser bug must not lose the others
             present = ", ".join(n for n in names if n in by_name)
             problems.append(f"{present}: parser failed ({type(error).__name__}: {error})")
+        else:
+            problems += _notes(parsed[field])
     return Bundle(name=name, manifest=_manifest(by_name, problems), files=by_name,
                   evidence=Evidence(**parsed), problems=problems)
+
+
+def _recognise_others(by_name: dict[str, bytes], problems: list[str]) -> None:
+    """A file under another name (``dsreg.txt``, ``Microsoft-Windows-AAD%4Operational.evtx``)
+    is read as the capture its content shows, when that capture is not there already."""
+    for name in [n for n in by_name if n not in CONVENTIONAL_NAMES]:
+        kind = recognise.kind_of(by_name[name])
+        taken = kind in AAD_NAMES and any(n in by_name for n in AAD_NAMES)
+        if kind is None or kind in by_name or taken:
+            continue
+        by_name[kind] = by_name[name]
+        problems.append(f"{name}: read as {kind} (recognised by its content)")
+
+
+def _notes(parsed: Any) -> list[str]:
+    """What a parser noted about its capture (skipped lines, a cut), prefixed by its file."""
+    found: list[str] = []
+    for item in (parsed, *(getattr(parsed, n, None) for n in ("winhttp", "regfile"))):
+        source = getattr(item, "source", "")
+        for note in getattr(item, "notes", None) or []:
+            found.append(note if not source or note.startswith(source) else f"{source}: {note}")
+    return found
 
 
 def _conventional(name: str) -> str:
@@ -176,7 +210,27 @@ def load(path: str | Path) -> Bundle:
         return from_files(files, where.name, problems)
     if not stat.S_ISREG(mode):
         raise BadInput(f"{where}: not a regular file (a device, pipe or socket is never read)")
-    return from_files(_read_zip(where), where.stem)
+    if zipfile.is_zipfile(where):
+        return from_files(_read_zip(where), where.stem)
+    return _single_capture(where)
+
+
+def _single_capture(where: Path) -> Bundle:
+    """One capture given alone (``odfix diagnose dsregcmd.txt``), recognised by its content."""
+    try:
+        data = _read_member(where, where.resolve().parent)
+    except (OSError, _Skip) as error:
+        raise BadInput(f"{where}: cannot be read ({error})") from None
+    if len(data) > MAX_MEMBER_BYTES:
+        raise BadInput(f"{where}: too large for an evidence file ({len(data)} bytes)")
+    kind = recognise.kind_of(data) or _conventional(where.name)
+    if kind not in CONVENTIONAL_NAMES and where.suffix.lower() == ".zip":
+        raise BadInput(f"{where}: not a readable zip file (File is not a zip file)")
+    if kind not in CONVENTIONAL_NAMES:
+        raise BadInput(f"{where}: neither a zip nor a capture odfix recognises (tried: "
+                       f"{recognise.TRIED})")
+    return from_files({kind: data}, where.stem, [f"{where.name}: read as {kind}"] if
+                      kind != where.name.lower() else [])
 
 
 def _read_folder(folder: Path) -> tuple[dict[str, bytes], list[str]]:

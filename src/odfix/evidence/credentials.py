@@ -111,6 +111,8 @@ _TYPE_NAMES = {
     "domain certificate": CredType.DOMAIN_CERTIFICATE,
     "generic certificate": CredType.GENERIC_CERTIFICATE,
     "domain extended": CredType.DOMAIN_EXTENDED,
+    "domain extended credentials": CredType.DOMAIN_EXTENDED,
+    "domain visible password": CredType.DOMAIN_VISIBLE_PASSWORD,
 }
 _PERSISTENCE = {
     "local machine persistence": Persist.LOCAL_MACHINE,
@@ -163,6 +165,7 @@ def _read_entries(numbered: Iterator[tuple[int, str]], result: CredentialList,
                   source: str) -> None:
     """The entries after the header, one ``Credential`` per ``Target:`` line."""
     budget = Budget()
+    notes: list[str] = []
     current: dict[str, Any] | None = None
 
     def finish() -> None:
@@ -185,7 +188,8 @@ def _read_entries(numbered: Iterator[tuple[int, str]], result: CredentialList,
             current = {"target": field[1], "cred_type": None, "citation": citation}
             continue
         if current is None:
-            raise ParseError(f"{source}: line {number}: {stripped[:60]!r} before any Target")
+            notes.append(f"{source}: line {number}: not understood, skipped: {stripped[:60]!r}")
+            continue
         if field and field[0] == "Type":
             current["cred_type"] = _TYPE_NAMES.get(field[1].casefold())
             current["type_name"] = field[1]
@@ -196,9 +200,9 @@ def _read_entries(numbered: Iterator[tuple[int, str]], result: CredentialList,
         elif stripped.casefold() in _PERSISTENCE:
             current["persist"] = int(_PERSISTENCE[stripped.casefold()])
         else:
-            raise ParseError(f"{source}: line {number}: unrecognised line {stripped[:60]!r}")
+            notes.append(f"{source}: line {number}: not understood, skipped: {stripped[:60]!r}")
     finish()
-    result.notes = budget.note("credentials")
+    result.notes = notes + budget.note("credentials")
 
 
 # --- credentials.json -----------------------------------------------------------------------

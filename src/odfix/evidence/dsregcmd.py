@@ -42,6 +42,30 @@ _OTHER_SECTIONS = re.compile(r"Registration\b.*|(IE|WinHttp)\b.*Proxy Config.*",
 _PROMPT = re.compile(r"^\s*(PS )?[A-Za-z]:\\[^>]*>")
 _KEY = re.compile(r"[A-Za-z][A-Za-z0-9 ._()/-]*")
 """What a field's key may hold (matched whole against the text before the first colon)."""
+_KEY_SECTIONS = {key.casefold(): section for section, keys in {
+    "Device State": ("AzureAdJoined", "EnterpriseJoined", "DomainJoined", "DomainName",
+                     "Device Name", "Virtual Desktop"),
+    "Device Details": ("DeviceId", "Thumbprint", "DeviceCertificateValidity", "KeyContainerId",
+                       "KeyProvider", "TpmProtected", "DeviceAuthStatus"),
+    "Tenant Details": ("TenantName", "TenantId", "AuthCodeUrl", "AccessTokenUrl", "MdmUrl",
+                       "MdmTouUrl", "MdmComplianceUrl", "JoinSrvUrl", "KeySrvUrl"),
+    "User State": ("NgcSet", "NgcKeyId", "CanReset", "WorkplaceJoined", "WorkAccountCount",
+                   "WamDefaultSet", "WamDefaultAuthority", "WamDefaultId", "WamDefaultGUID"),
+    "SSO State": ("AzureAdPrt", "AzureAdPrtUpdateTime", "AzureAdPrtExpiryTime",
+                  "AzureAdPrtAuthority", "EnterprisePrt", "EnterprisePrtUpdateTime",
+                  "EnterprisePrtExpiryTime", "EnterprisePrtAuthority", "OnPremTgt", "CloudTgt",
+                  "KerbTopLevelNames", "AcquirePrtDiagnostics", "RefreshPrtDiagnostics",
+                  "Previous Prt Attempt", "Attempt Status", "User Identity", "Credential Type",
+                  "Correlation ID", "Endpoint URI", "HTTP Method", "HTTP Error", "HTTP Status",
+                  "Server Error Code", "Server Error Description"),
+    "Diagnostic Data": ("Executing Account Name", "AadRecoveryEnabled", "KeySignTest",
+                        "User Context", "Client Time", "Previous Registration", "Error Phase",
+                        "Client ErrorCode", "Server ErrorCode", "Server Message",
+                        "Registration Type"),
+}.items() for key in keys}
+"""Where each well-known key lives, to place field lines pasted without their section boxes."""
+_WRAP_WIDTH = 80
+"""A console wraps a line this long or longer onto the next line, at column 0."""
 _TIME = re.compile(
     r"(?P<date>\d{4}-\d{2}-\d{2})[ T](?P<time>\d{1,2}:\d{2}:\d{2})(?P<frac>\.\d+)?\s*(?:UTC|Z)?"
 )
@@ -182,6 +206,9 @@ class DsregStatus(BaseModel):
     registration: RegistrationDiagnostics | None = None
     health: DeviceHealth = PydanticField(default_factory=DeviceHealth)
     notes: list[str] = PydanticField(default_factory=list)
+    partial: bool = False
+    """Part of an output: field lines without their boxes (``Select-String``), or only some
+    sections (an SSO State paste); what is missing is unknown, never NO."""
 
     def section(self, title: str) -> Section | None:
         """The first section titled ``title`` (case-insensitive), or None."""
@@ -207,11 +234,17 @@ class DsregStatus(BaseModel):
 def parse(data: bytes | str, source: str = "dsregcmd_status.txt") -> DsregStatus:
     """Parse ``dsregcmd /status`` output; raise ParseError when no known section is present."""
     budget = Budget()
-    sections = _sections(iter_lines(data), source, budget)
+    reader = _SectionReader(source, budget)
+    sections = reader.read(iter_lines(data))
     if not any(_is_known(s.title) for s in sections):
         raise ParseError(f"{source}: no dsregcmd /status section found")
     status = DsregStatus(source=source, sections=sections, join_type="unknown",
-                         notes=budget.note("lines"))
+                         notes=reader.notes + budget.note("lines"))
+    status.partial = reader.placed or status.section("Device State") is None
+    if status.partial:
+        shown = ", ".join(dict.fromkeys(s.title for s in sections))
+        status.notes.append(f"{source}: partial output ({shown}): what it does not show is "
+                            "unknown")
     _derive(status)
     return status
 
@@ -244,10 +277,26 @@ def _is_separator(text: str) -> bool:
 
 
 def _header_title(text: str) -> str | None:
-    """The title of a ``| Device State |`` line (``text`` stripped), else None."""
+    """The title of a ``| Device State |`` or ``+----- SSO State -----+`` line (``text``
+    stripped), else None."""
     if len(text) >= 2 and text[0] == text[-1] == "|" and "|" not in text[1:-1]:
         return text[1:-1].strip()
+    if len(text) >= 5 and text[0] == text[-1] == "+" and text[1] == text[-2] == "-":
+        title = text[1:-1].strip("-").strip()
+        return title if title and "-" * 3 not in title and _is_known(title) else None
     return None
+
+
+def looks_like_dsregcmd(text: str) -> bool:
+    """Whether ``text`` shows a dsregcmd section box or field lines with its own key names."""
+    known = 0
+    for raw in text.splitlines()[:2000]:
+        title = _header_title(raw.strip())
+        if title is not None and _is_known(title):
+            return True
+        field = split_field(raw)
+        known += field is not None and field[0].casefold() in _KEY_SECTIONS
+    return known >= 2
 
 
 def split_field(raw: str) -> tuple[str, str] | None:
@@ -266,31 +315,73 @@ def split_field(raw: str) -> tuple[str, str] | None:
     return key, after.strip()
 
 
-def _sections(text_lines: Iterable[str], source: str, budget: Budget) -> list[Section]:
-    sections: list[Section] = []
-    current: Section | None = None
-    for number, raw in enumerate(text_lines, start=1):
+class _SectionReader:
+    """Lines into sections: boxed or dashed headers; field lines before any header placed by
+    their key (``Select-String`` output); a line wrapped by the console joined to its field."""
+
+    def __init__(self, source: str, budget: Budget) -> None:
+        self.source = source
+        self.budget = budget
+        self.sections: list[Section] = []
+        self.notes: list[str] = []
+        self.placed = False
+        self.current: Section | None = None
+        self.previous = ""
+
+    def read(self, text_lines: Iterable[str]) -> list[Section]:
+        for number, raw in enumerate(text_lines, start=1):
+            if not self.budget.take(number):
+                break
+            self._line(number, raw)
+            self.previous = raw
+        return self.sections
+
+    def _line(self, number: int, raw: str) -> None:
         text = raw.strip()
         if not text or _is_separator(text):
-            continue
+            return
         title = _header_title(text)
-        if not budget.take(number):
-            break
         if title is not None:
-            current = Section(title=title, citation=_cite(source, number, raw))
-            sections.append(current)
-            continue
-        if current is None or _PROMPT.match(raw):
-            continue
-        citation = _cite(source, number, raw)
+            self.current = Section(title=title, citation=_cite(self.source, number, raw))
+            self.sections.append(self.current)
+            return
+        if _PROMPT.match(raw):
+            return
         field = split_field(raw)
+        if self.current is None:
+            if field is not None and field[0].casefold() in _KEY_SECTIONS:
+                self._place(number, raw, field)
+            return
+        if field is None and self._wrapped(raw):
+            last = self.current.fields[-1]
+            self.current.fields[-1] = last.model_copy(update={"value": last.value + text})
+            self.notes.append(f"{self.source}: line {number}: joined to {last.key} (the "
+                              "console wrapped the line)")
+            return
+        citation = _cite(self.source, number, raw)
         if field:
-            current.fields.append(
-                Field(section=current.title, key=field[0], value=field[1], citation=citation)
-            )
+            self.current.fields.append(Field(section=self.current.title, key=field[0],
+                                             value=field[1], citation=citation))
         else:
-            current.other_lines.append(citation)
-    return sections
+            self.current.other_lines.append(citation)
+
+    def _wrapped(self, raw: str) -> bool:
+        """A line at column 0 right after a field line as wide as the console."""
+        return (self.current is not None and bool(self.current.fields)
+                and self.current.fields[-1].citation.text == self.previous.rstrip()
+                and len(self.previous) >= _WRAP_WIDTH and not raw[:1].isspace())
+
+    def _place(self, number: int, raw: str, field: tuple[str, str]) -> None:
+        """A field line outside any box, in the section its key belongs to."""
+        title = _KEY_SECTIONS[field[0].casefold()]
+        section = next((s for s in self.sections if s.title == title), None)
+        citation = _cite(self.source, number, raw)
+        if section is None:
+            section = Section(title=title, citation=citation)
+            self.sections.append(section)
+        section.fields.append(Field(section=title, key=field[0], value=field[1],
+                                    citation=citation))
+        self.placed = True
 
 
 def _cite(source: str, number: int, raw: str) -> Citation:
@@ -445,7 +536,7 @@ def _prt(status: DsregStatus, read: _Reader) -> PrtState:
         azure_ad_prt=_yes(read.field("AzureAdPrt", *where)),
         update_time=read.time("AzureAdPrtUpdateTime", *where),
         expiry_time=read.time("AzureAdPrtExpiryTime", *where),
-        authority=read.text("AzureAdPrtAuthority", *where),
+        authority=_authority(read.text("AzureAdPrtAuthority", *where)),
         enterprise_prt=_yes(read.field("EnterprisePrt", *where)),
         enterprise_update_time=read.time("EnterprisePrtUpdateTime", *where),
         enterprise_expiry_time=read.time("EnterprisePrtExpiryTime", *where),
@@ -455,6 +546,11 @@ def _prt(status: DsregStatus, read: _Reader) -> PrtState:
     if sso is not None:
         state.diagnostics = _prt_diagnostics(sso)
     return state
+
+
+def _authority(value: str | None) -> str | None:
+    """The PRT authority URL; ``NO`` (printed when there is no PRT) is no authority."""
+    return None if value is None or value.upper() == "NO" else value
 
 
 def _prt_diagnostics(sso: Section) -> list[PrtDiagnostics]:
