@@ -183,8 +183,10 @@ def _recognise_others(by_name: dict[str, bytes], problems: list[str]) -> None:
 def _notes(parsed: Any) -> list[str]:
     """What a parser noted about its capture (skipped lines, a cut), prefixed by its file."""
     found: list[str] = []
-    for item in (parsed, *(getattr(parsed, n, None) for n in ("winhttp", "regfile"))):
-        source = getattr(item, "source", "")
+    if isinstance(parsed, ConnectivityReport):
+        return []  # connectivity.json keeps its own notes
+    for item in (parsed, getattr(parsed, "winhttp", None)):
+        source = getattr(item, "source", "winhttp_proxy.txt")
         for note in getattr(item, "notes", None) or []:
             found.append(note if not source or note.startswith(source) else f"{source}: {note}")
     return found
