@@ -262,9 +262,10 @@ def _attach(conn: Connection, reports: list[dict[str, Any]], verdicts: dict[str,
             {name: bindparam(f"b_{name}", type_=c[name].type) for name in MUTABLE}),
             [{"b_id": case.id, **{f"b_{k}": case.state[k] for k in MUTABLE}}
              for case in changed])
-    conn.execute(update(table_of(Report)).where(table_of(Report).c.id == bindparam("rid"))
-                 .values(case_id=bindparam("cid")),
-                 [{"rid": rid, "cid": case.id} for rid, case in links])
+    if links:
+        conn.execute(update(table_of(Report)).where(table_of(Report).c.id == bindparam("rid"))
+                     .values(case_id=bindparam("cid")),
+                     [{"rid": rid, "cid": case.id} for rid, case in links])
 
 
 def _match(cases: list[_Open], report: dict[str, Any]) -> _Open | None:
