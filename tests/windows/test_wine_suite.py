@@ -15,7 +15,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 RUN = REPO / "scripts" / "wine" / "run-tests.sh"
-MIN_INSIDE_TESTS = 69
+MIN_INSIDE_TESTS = 84
 
 
 @pytest.mark.wine
