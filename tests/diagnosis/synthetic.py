@@ -21,6 +21,7 @@ AAD_ERRORS = {
                "AADSTS135011: Device used during the authentication is disabled."),
     "50173": (3399614467, "The grant is invalid.",
               "AADSTS50173: The provided grant has expired due to it being revoked."),
+    "90002": (3399614467, "The grant is invalid.", "AADSTS90002: Tenant 'corp.local' not found."),
     "50076": (3399614476, "The request requires user interaction.",
               "AADSTS50076: Due to a configuration change made by your administrator, you must "
               "use multi-factor authentication."),
@@ -122,6 +123,9 @@ def dsregcmd_text(pc: Pc) -> str:
     if pc.prejoin == "scp":
         diagnostic += [("AD Configuration Test", "FAIL [0x80070002]"),
                        ("Error Phase", "discover"), ("Client ErrorCode", "0x801c001d")]
+    elif pc.prejoin == "sync":
+        diagnostic += [("Registration Type", "sync"), ("Error Phase", "join"),
+                       ("Client ErrorCode", "0x801c03f2"), ("Server ErrorCode", "DirectoryError")]
     elif pc.prejoin == "discovery":
         diagnostic += [("DRS Discovery Test", "FAIL [0x801c0021/0x80072ee2]"),
                        ("Error Phase", "discover"), ("Client ErrorCode", "0x801c0021")]

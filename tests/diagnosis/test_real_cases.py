@@ -1,4 +1,7 @@
-"""``diagnose`` on every real capture of tests/fixtures/real, against its ``expected.json``."""
+"""``diagnose`` on every real capture of tests/fixtures/real, against its ``expected.json``.
+
+A case whose shape the evidence parsers on main cannot read yet names why in ``parser_pending``:
+it is an expected failure only while nothing in it parses, and is checked in full once it does."""
 
 import json
 from pathlib import Path
@@ -6,19 +9,24 @@ from pathlib import Path
 import pytest
 
 from odfix.diagnosis import diagnose
-from odfix.evidence.bundle import load
+from odfix.evidence.bundle import Bundle, load
 
 from .conftest import assert_cited
 from .contract import check
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
 CASES = sorted(p.name for p in REAL.iterdir() if (p / "expected.json").is_file())
-KEYS = {"join_type", "outcome", "findings", "absent", "unweighted", "never", "plan_within",
-        "escalation", "ask_for", "session", "why"}
+KEYS = {"join_type", "outcome", "cause", "findings", "absent", "unweighted", "never",
+        "plan_within", "escalation", "ask_for", "session", "parser_pending", "why"}
+
+
+def readable(bundle: Bundle) -> bool:
+    """Some capture of the bundle was parsed."""
+    return bool(bundle.evidence.model_dump(exclude_none=True))
 
 
 def test_there_are_enough_real_cases():
-    assert len(CASES) >= 12
+    assert len(CASES) >= 29
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -27,7 +35,10 @@ def test_real_case(case):
     expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
     assert set(expected) <= KEYS, f"unknown keys in {case}/expected.json"
     assert expected["why"]
-    result = diagnose([load(folder)])
+    bundle = load(folder)
+    if expected.get("parser_pending") and not readable(bundle):
+        pytest.xfail(expected["parser_pending"])
+    result = diagnose([bundle])
     check(result.model_dump(mode="json"))
     assert_cited(folder, [c for f in result.findings for c in f.evidence])
     by_id = {f.id: f for f in result.findings}
@@ -35,6 +46,8 @@ def test_real_case(case):
 
     assert result.join_type == expected["join_type"]
     assert result.outcome in expected["outcome"], result.verdict
+    if "cause" in expected:
+        assert result.causes[0].id == expected["cause"], result.verdict
     assert set(expected.get("findings", [])) <= set(by_id)
     assert not set(expected.get("absent", [])) & set(by_id)
     for finding_id in expected.get("unweighted", []):

@@ -80,12 +80,21 @@ def test_method_2_is_never_disconnect_on_hybrid(scenarios):
     assert item.destructive and "dsreg.device-joined" in item.justified_by
 
 
-@pytest.mark.parametrize("folder", ["hybrid-joined", "password-change"])
-def test_method_2_is_withheld_without_a_broken_registration(scenarios, folder):
-    result = diagnose([load(scenarios / folder)], password_changed_at=CHANGED)
+def test_method_2_is_withheld_without_a_broken_registration(scenarios):
+    result = diagnose([load(scenarios / "hybrid-joined")], password_changed_at=CHANGED)
     assert "reconnect-work-account" not in {i.method for i in result.plan}
     withheld = next(w for w in result.withheld if w.method == "reconnect-work-account")
     assert "dsreg.device-auth-failed" in withheld.needs
+
+
+def test_a_refused_password_is_not_a_device_fault(scenarios):
+    """AADSTS50126 on the PRT request says why the PRT is missing: the password path leads, the
+    missing PRT carries no weight of its own and device registration is not planned."""
+    result = diagnose([load(scenarios / "password-change")], password_changed_at=CHANGED)
+    assert result.causes[0].id == "stale-token-password-change"
+    assert "reconnect-work-account" not in {i.method for i in result.plan}
+    missing = next(f for f in result.findings if f.id == "dsreg.prt-missing")
+    assert not missing.weights and "explained by dsreg.prt-acquire-failed" in missing.title
 
 
 def test_method_2_needs_a_local_admin_on_entra_joined(scenarios):
@@ -137,7 +146,8 @@ def test_the_capture_time_comes_from_the_newest_evidence(scenarios):
 REAL_LAYOUTS = {
     "domain_joined_sync_pending_2019.txt": ("domain-joined", "device-registration"),
     "entra_joined_irregular_2025.txt": ("entra-joined", "healthy"),
-    "hybrid_prt_failure_learn.txt": ("hybrid-joined", "device-registration"),
+    # AADSTS50126 on the PRT request: the password, not the device (issue 9, second pass)
+    "hybrid_prt_failure_learn.txt": ("hybrid-joined", "stale-token-password-change"),
     "hybrid_space_lines_2020.txt": ("hybrid-joined", "healthy"),
     "registered_prompt_utf16.txt": ("entra-registered", "healthy"),
 }

@@ -138,3 +138,31 @@ def test_not_enough_evidence_exits_4(capsys, tmp_path):
     assert main(["diagnose", str(folder)]) == ExitCode.NEEDS_USER
     out = capsys.readouterr().out
     assert "Not enough evidence" in out and "dsregcmd /status > dsregcmd_status.txt" in out
+
+
+def test_an_account_entra_id_does_not_know_goes_to_the_directory_administrator():
+    """AADSTS90002 on the PRT request and in the AAD log: the UPN suffix is no tenant domain."""
+    result = run(Pc(prt=False, prt_error="90002", aad=("90002", "90002")))
+    ids = {f.id for f in result.findings}
+    assert {"dsreg.prt-user-not-in-tenant", "aad.user-not-in-tenant"} <= ids
+    missing = next(f for f in result.findings if f.id == "dsreg.prt-missing")
+    assert not missing.weights
+    assert result.escalation and result.escalation.startswith("To the directory administrator")
+    assert "UPN" in result.escalation and "disabled or deleted" not in result.escalation
+    assert not planned(result) & DESTRUCTIVE and result.outcome == "problem"
+
+
+def test_a_discovery_failure_is_the_network_teams():
+    result = run(Pc(azure_ad_joined=False, prejoin="discovery"))
+    assert result.join_type == "domain-joined" and result.causes[0].id == "connectivity-tls"
+    assert "dsreg.registration-network" in {f.id for f in result.findings}
+    assert result.escalation and result.escalation.startswith("To the network team")
+    assert "connectivity-checks" in planned(result) and not planned(result) & DESTRUCTIVE
+
+
+def test_a_pending_sync_join_waits_for_entra_connect():
+    result = run(Pc(azure_ad_joined=False, prejoin="sync"))
+    finding = next(f for f in result.findings if f.id == "dsreg.registration-sync-pending")
+    assert finding.severity == "warning" and "0x801c03f2" in finding.title
+    assert result.escalation and "sync scope" in result.escalation
+    assert not planned(result) & DESTRUCTIVE

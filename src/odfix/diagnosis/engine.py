@@ -6,7 +6,14 @@ from datetime import datetime
 from odfix.diagnosis import causes as ranking
 from odfix.diagnosis import coverage, fleet, plan
 from odfix.diagnosis.models import Cause, CauseId, Diagnosis, Finding, JoinType, PcResult
-from odfix.diagnosis.rules import aad_events, credentials, dsregcmd, identities, network
+from odfix.diagnosis.rules import (
+    aad_events,
+    connectivity,
+    credentials,
+    dsregcmd,
+    identities,
+    network,
+)
 from odfix.diagnosis.rules import session as sessions
 from odfix.diagnosis.rules.context import RuleContext
 from odfix.errors import BadInput
@@ -121,9 +128,14 @@ def _pc_findings(bundle: Bundle, context: RuleContext) -> tuple[list[Finding], l
     if evidence.onedrive is not None:
         sources.append("identities")
         found += identities.onedrive(evidence.onedrive)
+    if evidence.connectivity is not None:
+        sources.append("network")
+        found += connectivity.findings(evidence.connectivity,
+                                       bundle.files.get(connectivity.FILE))
     if evidence.network is not None:
         sources.append("network")
-        failing = any(f.id == "aad.network-errors" for f in found)
+        failing = any(f.id == "aad.network-errors" or
+                      (f.source == connectivity.SOURCE and f.severity == "error") for f in found)
         found += network.findings(evidence.network, failing)
     return found, list(dict.fromkeys(sources))
 

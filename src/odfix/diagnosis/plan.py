@@ -26,6 +26,15 @@ from odfix.guide.model import Guide
 
 PLAN_THRESHOLD = 0.5
 
+ACCOUNT_NOT_IN_TENANT = (
+    "To the directory administrator (Active Directory / Entra Connect): Entra ID does not know "
+    "the user's sign-in name (AADSTS90002 tenant not found, AADSTS50128/50059 no tenant for its "
+    "domain, AADSTS50034 account not in the directory). Give the user a UPN whose suffix is a "
+    "verified domain of the tenant (an alternative UPN suffix instead of a non-routable one such "
+    "as .local) or bring the account into the Entra Connect sync scope; then the user signs out "
+    "and in. The PC's registration is not what is broken: do not unjoin it."
+)
+
 FINDING_ESCALATIONS: dict[str, str] = {
     "dsreg.hybrid-join-not-configured": (
         "To the directory administrator (Active Directory / Entra Connect): hybrid join is not "
@@ -39,6 +48,27 @@ FINDING_ESCALATIONS: dict[str, str] = {
         "pre-join test and error code); check the device's synchronisation scope in Entra "
         "Connect and the PC's line of sight to the device registration service."
     ),
+    "dsreg.registration-network": (
+        "To the network team: hybrid join cannot reach the device registration service in the "
+        "SYSTEM context (DRS discovery fails). enterpriseregistration.windows.net, "
+        "login.microsoftonline.com and device.login.microsoftonline.com must be reachable for "
+        "the computer account, through a proxy it can use without a signed-in user (WinHTTP, or "
+        "a PAC file it can reach) and without TLS inspection."
+    ),
+    "dsreg.registration-sync-pending": (
+        "To the directory administrator (Entra Connect): the hybrid join waits for Entra "
+        "Connect to sync this computer (DirectoryError 0x801c03f2, device object not found). "
+        "Check that the computer's OU is in the sync scope, let the sync run, then the user "
+        "signs out and in; nothing on the PC needs removing."
+    ),
+    "dsreg.prt-user-not-in-tenant": ACCOUNT_NOT_IN_TENANT,
+    "aad.user-not-in-tenant": ACCOUNT_NOT_IN_TENANT,
+    "conn.tls-inspection-device-auth": (
+        "To the network team: TLS inspection re-signs device.login.microsoftonline.com, which "
+        "breaks device authentication (the PRT) and so OneDrive's silent sign-in. Exclude "
+        "login.microsoftonline.com, device.login.microsoftonline.com and "
+        "enterpriseregistration.windows.net from inspection."
+    ),
     "dsreg.prt-device-disabled": (
         "To the Entra administrator: the device object is disabled; re-enable it (on a hybrid "
         "joined PC, in on-premises Active Directory). Unjoining the PC does not fix this."
@@ -48,7 +78,8 @@ FINDING_ESCALATIONS: dict[str, str] = {
         "joined PC, in on-premises Active Directory). Unjoining the PC does not fix this."
     ),
 }
-"""Findings whose remedy is not on the PC: who to hand over to."""
+"""Findings whose remedy is not on the PC: who to hand over to. When such a finding leads a
+cause, its text stands instead of the guide's escalation for that cause."""
 
 
 def build(causes: Sequence[Cause], findings: Sequence[Finding], join_type: JoinType,
@@ -69,6 +100,7 @@ def build(causes: Sequence[Cause], findings: Sequence[Finding], join_type: JoinT
         resolved = guide.resolve(cause.id, join_type)
         lead = by_id.get(cause.finding_ids[0]) if cause.finding_ids else None
         because = f"{lead.title} [{lead.id}]" if lead else cause.summary
+        specific = lead is not None and proof.base_id(lead) in FINDING_ESCALATIONS
         for method in resolved.methods:
             if method.id in {m.method for m in items} | {m.method for m in withheld}:
                 continue
@@ -88,7 +120,7 @@ def build(causes: Sequence[Cause], findings: Sequence[Finding], join_type: JoinT
                                   context=context, cause=cause.id, variant=method.variant,
                                   note=note.strip(), steps=[s.title for s in method.steps],
                                   destructive=destructive, justified_by=justified))
-        if not guide_escalation and resolved.escalations:
+        if not guide_escalation and resolved.escalations and not specific:
             guide_escalation = " ".join(f"To {e.to}: {e.when}" for e in resolved.escalations)
     seen = {proof.base_id(f) for f in findings if f.severity != "info"}
     found = [text for finding_id, text in FINDING_ESCALATIONS.items() if finding_id in seen]

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from odfix.diagnosis import cadence
 from odfix.diagnosis.models import CauseId, Finding, Severity
 from odfix.diagnosis.proof import DEVICE_DISABLED_AADSTS, DEVICE_GONE_AADSTS
-from odfix.diagnosis.rules.context import RuleContext
+from odfix.diagnosis.rules.context import ACCOUNT_NOT_IN_TENANT_AADSTS, RuleContext
 from odfix.evidence.aad_events import AadEvent, AadEventLog
 
 SOURCE = "aad_events"
@@ -43,7 +43,7 @@ _GROUPS: dict[str, _Group] = {
 }
 
 
-_DEVICE_STATE: dict[str, tuple[frozenset[int], _Group]] = {
+_REFUSALS: dict[str, tuple[frozenset[int], _Group]] = {
     "gone": (DEVICE_GONE_AADSTS, _Group(
         "aad.device-object-missing", "error",
         "Entra ID refused the device: its object was deleted or not found",
@@ -52,11 +52,16 @@ _DEVICE_STATE: dict[str, tuple[frozenset[int], _Group]] = {
         "aad.device-disabled", "error",
         "Entra ID refused the device: its object is disabled (an administrator re-enables it)",
         "device-registration", 0.8, 0.85)),
+    "account": (ACCOUNT_NOT_IN_TENANT_AADSTS, _Group(
+        "aad.user-not-in-tenant", "error",
+        "Entra ID does not know the sign-in name (its domain is not a verified domain of the "
+        "tenant, or the account is not synced): the directory administrator fixes it",
+        "device-registration", 0.4, 0.4)),
 }
-"""Device refusals that say what happened to the device object, apart from the other
-``device`` codes (Conditional Access wanting a compliant or joined device)."""
+"""Refusals that say what happened to the device object (apart from the other ``device`` codes:
+Conditional Access wanting a compliant or joined device), or that the account is unknown."""
 
-KNOWN = frozenset(_GROUPS) | frozenset(RECURRING) | frozenset(_DEVICE_STATE)
+KNOWN = frozenset(_GROUPS) | frozenset(RECURRING) | frozenset(_REFUSALS)
 
 
 def findings(log: AadEventLog, context: RuleContext) -> list[Finding]:
@@ -72,7 +77,7 @@ def findings(log: AadEventLog, context: RuleContext) -> list[Finding]:
             by_category.setdefault(category, []).append(event)
         if event.level in ("error", "critical") and not any(c in KNOWN for c in categories):
             other.append(event)
-    groups = {**_GROUPS, **{key: group for key, (_, group) in _DEVICE_STATE.items()}}
+    groups = {**_GROUPS, **{key: group for key, (_, group) in _REFUSALS.items()}}
     found = [
         _group_finding(groups[category], events, context)
         for category, events in by_category.items() if category in groups
@@ -92,9 +97,9 @@ def findings(log: AadEventLog, context: RuleContext) -> list[Finding]:
 
 
 def _device_state(event: AadEvent) -> str | None:
-    """``gone`` or ``disabled`` when the event's AADSTS code says what happened to the device
-    object (whether or not the code catalog lists the code), else None."""
-    return next((key for key, (codes, _) in _DEVICE_STATE.items()
+    """``gone``, ``disabled`` or ``account`` when the event's AADSTS code says what happened to
+    the device object or the account (whether or not the code catalog lists the code)."""
+    return next((key for key, (codes, _) in _REFUSALS.items()
                  if codes.intersection(event.aadsts)), None)
 
 

@@ -23,6 +23,14 @@ CATEGORY_WEIGHTS: dict[str, dict[CauseId, float]] = {
 }
 
 
+ACCOUNT_NOT_IN_TENANT_AADSTS = frozenset({90002, 50128, 50059, 50034})
+"""Entra ID does not know the sign-in name (Microsoft's AADSTS table): the tenant of its domain
+was not found (90002 InvalidTenantName, 50128 invalid domain name, 50059 no tenant-identifying
+information: typically a UPN suffix such as ``corp.local`` that is not a verified domain) or the
+account is not in the directory (50034, e.g. an account left out of Entra Connect sync). The
+directory administrator fixes the UPN or the sync scope; nothing on the PC is broken."""
+
+
 @dataclass(frozen=True)
 class RuleContext:
     """``now`` is the capture time (manifest, else the newest time in the evidence)."""

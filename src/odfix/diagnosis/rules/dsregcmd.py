@@ -7,7 +7,7 @@ account and are not weighed; in a local account's session no PRT is expected (``
 from odfix.diagnosis.models import Finding
 from odfix.diagnosis.proof import DEVICE_DISABLED_AADSTS, DEVICE_GONE_AADSTS
 from odfix.diagnosis.rules import session as sessions
-from odfix.diagnosis.rules.context import RuleContext
+from odfix.diagnosis.rules.context import ACCOUNT_NOT_IN_TENANT_AADSTS, RuleContext
 from odfix.evidence.common import Citation
 from odfix.evidence.dsregcmd import DsregStatus, PrtDiagnostics
 
@@ -23,14 +23,18 @@ PRT_DIAGNOSTIC_KEYS = frozenset({
 USER_SCOPED = frozenset({
     "dsreg.prt-missing", "dsreg.prt-stale", "dsreg.prt-expired", "dsreg.prt-before-password-change",
     "dsreg.prt-acquire-failed", "dsreg.prt-refresh-failed", "dsreg.prt-device-refused",
-    "dsreg.prt-device-disabled", "dsreg.wam-default-not-set", "dsreg.dual-state",
-    "dsreg.work-account",
+    "dsreg.prt-device-disabled", "dsreg.prt-user-not-in-tenant", "dsreg.prt-network-error",
+    "dsreg.wam-default-not-set", "dsreg.dual-state", "dsreg.work-account",
 })
 """Findings from User State / SSO State: the session's account, not necessarily the user."""
 NO_PRT_EXPECTED = frozenset({"dsreg.prt-missing", "dsreg.wam-default-not-set"})
 """Findings that are expected, not faults, in a local account's session."""
 HYBRID_NOT_CONFIGURED = "0x801C001D"
 """DSREG_AUTOJOIN_ADCONFIG_READ_FAILED: no service connection point (SCP) could be read."""
+DIRECTORY_FAILURE = "0x801C03F2"
+"""DSREG_E_DIRECTORY_FAILURE: for a sync join, the computer is not in Entra ID yet."""
+PRT_ATTEMPT_KEYS = ("Attempt Status", "HTTP Error")
+"""SSO State fields of a failed PRT attempt that carry codes (read alone from bare pastes)."""
 
 
 def findings(status: DsregStatus, context: RuleContext) -> list[Finding]:
@@ -42,6 +46,8 @@ def findings(status: DsregStatus, context: RuleContext) -> list[Finding]:
                  _wam_default, _dual_state, _registration):
         found.extend(rule(status, context))
     found.extend(_prt_diagnostics(d, context) for d in status.prt.diagnostics)
+    found.extend(_prt_network_lines(status, context))
+    found = _explain_prt_missing(found)
     note = sessions.finding(session)
     read = [f for f in (_in_session(f, session) for f in found) if f is not None]
     return [read[0], *([note] if note else []), *read[1:]]
@@ -264,35 +270,89 @@ def _dual_state(status: DsregStatus, _: RuleContext) -> list[Finding]:
 
 
 def _prt_diagnostics(diag: PrtDiagnostics, context: RuleContext) -> Finding:
-    """A failed PRT attempt; refused because the device object is gone or disabled, it says so
-    in its id (``dsreg.prt-device-refused``, ``dsreg.prt-device-disabled``)."""
+    """A failed PRT attempt; refused because the device object is gone or disabled, or because
+    Entra ID does not know the account, it says so in its id (``dsreg.prt-device-refused``,
+    ``dsreg.prt-device-disabled``, ``dsreg.prt-user-not-in-tenant``). A failure whose code points
+    elsewhere (a wrong or changed password, the network) counts little toward device
+    registration; one that says nothing counts 0.5."""
     aadsts = [diag.aadsts] if diag.aadsts is not None else []
     weights = context.weights(context.classify(diag.codes, aadsts))
-    weights["device-registration"] = max(weights.get("device-registration", 0.0), 0.5)
+    elsewhere = any(w > 0 for c, w in weights.items() if c != "device-registration")
+    floor = 0.2 if elsewhere else 0.5  # the server or the network said why: not the device
+    weights["device-registration"] = max(weights.get("device-registration", 0.0), floor)
     detail = (diag.server_error_description or diag.server_error_code or diag.attempt_status
               or "no detail")
     key_lines = [c for c in diag.evidence
                  if c.text.split(":", 1)[0].strip().casefold() in PRT_DIAGNOSTIC_KEYS]
     kind = f"{diag.kind}-failed"
+    title = f"The last PRT {diag.kind} attempt failed: {detail}"
     if diag.aadsts in DEVICE_GONE_AADSTS:
         kind, weights["device-registration"] = "device-refused", 0.85
     elif diag.aadsts in DEVICE_DISABLED_AADSTS:
         kind = "device-disabled"
-    return Finding(
-        id=f"dsreg.prt-{kind}", severity="error", source=SOURCE,
-        title=f"The last PRT {diag.kind} attempt failed: {detail}",
-        evidence=key_lines or diag.evidence, weights=weights,
-    )
+    elif diag.aadsts in ACCOUNT_NOT_IN_TENANT_AADSTS:
+        kind, weights = "user-not-in-tenant", {"device-registration": 0.4}
+        who = f" ({diag.user_identity})" if diag.user_identity else ""
+        title += (f" Entra ID does not know the sign-in name{who}: its domain is not a verified "
+                  "domain of the tenant, or the account is not synced; the directory "
+                  "administrator fixes the UPN or the sync scope, nothing on the PC is broken")
+    return Finding(id=f"dsreg.prt-{kind}", severity="error", source=SOURCE, title=title,
+                   evidence=key_lines or diag.evidence, weights=weights)
+
+
+def _prt_network_lines(status: DsregStatus, context: RuleContext) -> list[Finding]:
+    """A pasted PRT attempt without its ``AcquirePrtDiagnostics`` header (bare lines): its
+    network codes (``HTTP Error : 0x80072ee7``, name not resolved) still say the attempt never
+    reached Entra ID."""
+    if status.prt.diagnostics:
+        return []
+    cited = [f for key in PRT_ATTEMPT_KEYS for f in status.get_all("SSO State", key)]
+    codes = [f.value.split()[0] for f in cited if f.value.strip().lower().startswith("0x")]
+    if "network" not in context.categories(codes):
+        return []
+    return [Finding(
+        id="dsreg.prt-network-error", severity="error", source=SOURCE,
+        title=(f"The last PRT attempt failed on the network ({', '.join(codes)}): it never "
+               "reached Entra ID (name resolution, proxy or connection)"),
+        evidence=[f.citation for f in cited], weights={"connectivity-tls": 0.7},
+    )]
+
+
+def _explain_prt_missing(found: list[Finding]) -> list[Finding]:
+    """``AzureAdPrt : NO`` is the consequence, not more evidence, when the failed attempt says why
+    and the reason is not the device (a wrong or changed password, the network, an account Entra
+    ID does not know): the missing PRT then carries no weight of its own."""
+    reasons = [f for f in found if f.id.startswith("dsreg.prt-") and f.id != "dsreg.prt-missing"
+               and f.severity == "error" and _not_the_device(f)]
+    if not reasons:
+        return found
+    why = f"explained by {reasons[0].id}"
+    return [f.model_copy(update={"weights": {}, "severity": "warning",
+                                 "title": f"{f.title} ({why})"})
+            if f.id == "dsreg.prt-missing" else f for f in found]
+
+
+def _not_the_device(finding: Finding) -> bool:
+    device = finding.weights.get("device-registration", 0.0)
+    other = max((w for c, w in finding.weights.items() if c != "device-registration"),
+                default=0.0)
+    return finding.id == "dsreg.prt-user-not-in-tenant" or other > device
 
 
 def _registration(status: DsregStatus, context: RuleContext) -> list[Finding]:
     """Pre-join diagnostics (shown on a domain-joined PC that is not hybrid joined). 0x801c001d
     in the AD configuration test means hybrid join is not configured for the forest (no SCP):
-    there is nothing on the PC to repair, the directory administrator decides."""
+    there is nothing on the PC to repair, the directory administrator decides. A discovery that
+    fails on the network (0x801c0021 with a WinINet or DSREG_E_DISCOVERY_FAILED sub-error) is the
+    network's: the PC must reach the registration service in the SYSTEM context. 0x801c03f2
+    (DirectoryError) is expected for a sync join until Entra Connect has synced the computer."""
     diag = status.registration
     if diag is None or not (diag.failed_tests or diag.client_error_code or diag.error_phase):
         return []
-    if HYBRID_NOT_CONFIGURED.casefold() in {c.casefold() for c in diag.codes}:
+    codes = {c.casefold() for c in diag.codes}
+    failed = ", ".join(diag.failed_tests) or f"error phase {diag.error_phase}"
+    code = f" ({diag.client_error_code})" if diag.client_error_code else ""
+    if HYBRID_NOT_CONFIGURED.casefold() in codes:
         return [Finding(
             id="dsreg.hybrid-join-not-configured", severity="warning", source=SOURCE,
             title=("Hybrid join is not configured for this domain: the PC finds no service "
@@ -301,10 +361,26 @@ def _registration(status: DsregStatus, context: RuleContext) -> list[Finding]:
             evidence=diag.evidence, weights={"device-registration": 0.4},
         )]
     aadsts = [diag.aadsts] if diag.aadsts is not None else []
-    weights = context.weights(context.classify(diag.codes, aadsts))
+    categories = context.classify(diag.codes, aadsts)
+    if "network" in categories:
+        return [Finding(
+            id="dsreg.registration-network", severity="error", source=SOURCE,
+            title=(f"Hybrid join cannot reach the device registration service: {failed}{code}; "
+                   "enterpriseregistration.windows.net and login.microsoftonline.com must be "
+                   "reachable in the SYSTEM context (through the proxy the computer uses)"),
+            evidence=diag.evidence, weights={"connectivity-tls": 0.7, "device-registration": 0.3},
+        )]
+    if DIRECTORY_FAILURE.casefold() in codes:
+        message = f": {diag.server_message}" if diag.server_message else ""
+        return [Finding(
+            id="dsreg.registration-sync-pending", severity="warning", source=SOURCE,
+            title=(f"The hybrid join attempt was refused with DirectoryError (0x801c03f2)"
+                   f"{message}: expected for a sync join until Entra Connect has synced this "
+                   "computer (it must be in the sync scope)"),
+            evidence=diag.evidence, weights={"device-registration": 0.5},
+        )]
+    weights = context.weights(categories)
     weights["device-registration"] = max(weights.get("device-registration", 0.0), 0.7)
-    failed = ", ".join(diag.failed_tests) or f"error phase {diag.error_phase}"
-    code = f" ({diag.client_error_code})" if diag.client_error_code else ""
     return [Finding(
         id="dsreg.registration-failed", severity="error", source=SOURCE,
         title=f"Device registration diagnostics report a failure: {failed}{code}",
