@@ -1,7 +1,4 @@
-"""``diagnose`` on every real capture of tests/fixtures/real, against its ``expected.json``.
-
-A case whose shape the evidence parsers on main cannot read yet names why in ``parser_pending``:
-it is an expected failure only while nothing in it parses, and is checked in full once it does."""
+"""``diagnose`` on every real capture of tests/fixtures/real, against its ``expected.json``."""
 
 import json
 from pathlib import Path
@@ -9,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from odfix.diagnosis import diagnose
-from odfix.evidence.bundle import Bundle, load
+from odfix.evidence.bundle import load
 
 from .conftest import assert_cited
 from .contract import check
@@ -17,12 +14,7 @@ from .contract import check
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
 CASES = sorted(p.name for p in REAL.iterdir() if (p / "expected.json").is_file())
 KEYS = {"join_type", "outcome", "cause", "findings", "absent", "unweighted", "never",
-        "plan_within", "escalation", "ask_for", "session", "parser_pending", "why"}
-
-
-def readable(bundle: Bundle) -> bool:
-    """Some capture of the bundle was parsed."""
-    return bool(bundle.evidence.model_dump(exclude_none=True))
+        "plan_within", "escalation", "ask_for", "session", "why"}
 
 
 def test_there_are_enough_real_cases():
@@ -35,10 +27,7 @@ def test_real_case(case):
     expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
     assert set(expected) <= KEYS, f"unknown keys in {case}/expected.json"
     assert expected["why"]
-    bundle = load(folder)
-    if expected.get("parser_pending") and not readable(bundle):
-        pytest.xfail(expected["parser_pending"])
-    result = diagnose([bundle])
+    result = diagnose([load(folder)])
     check(result.model_dump(mode="json"))
     assert_cited(folder, [c for f in result.findings for c in f.evidence])
     by_id = {f.id: f for f in result.findings}

@@ -149,6 +149,8 @@ def test_an_account_entra_id_does_not_know_goes_to_the_directory_administrator()
     assert not missing.weights
     assert result.escalation and result.escalation.startswith("To the directory administrator")
     assert "UPN" in result.escalation and "disabled or deleted" not in result.escalation
+    assert result.verdict.endswith("not fixable on this PC: to the directory administrator "
+                                   "(Active Directory / Entra Connect)")
     assert not planned(result) & DESTRUCTIVE and result.outcome == "problem"
 
 

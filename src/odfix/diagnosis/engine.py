@@ -70,7 +70,8 @@ def diagnose(bundles: Sequence[Bundle], *, error_code: str | None = None,
     groups = coverage.relevant(ranked)
     return Diagnosis(
         join_type=join_type, causes=ranked, findings=findings, plan=items,
-        healthy=outcome == "healthy", verdict=_verdict(outcome, ranked, len(bundles)),
+        healthy=outcome == "healthy",
+        verdict=_verdict(outcome, ranked, len(bundles), plan.handover(ranked[0], findings)),
         error_code=entry.code if entry else None,
         error_code_meaning=entry.meaning if entry else None,
         escalation=escalation, pcs=pcs, outcome=outcome, withheld=withheld,
@@ -78,10 +79,12 @@ def diagnose(bundles: Sequence[Bundle], *, error_code: str | None = None,
     )
 
 
-def _verdict(outcome: str, ranked: Sequence[Cause], count: int) -> str:
+def _verdict(outcome: str, ranked: Sequence[Cause], count: int, handover: str | None) -> str:
     top = ranked[0]
     if top.id != "healthy":
-        return f"{VERDICTS[outcome]}: {top.id} (confidence {top.confidence:.2f})"
+        verdict = f"{VERDICTS[outcome]}: {top.id} (confidence {top.confidence:.2f})"
+        return f"{verdict}; not fixable on this PC: {handover[:1].lower()}{handover[1:]}" \
+            if handover else verdict
     if outcome == "healthy":
         return (f"Healthy: no sign of the 0x8004de40 family on "
                 f"{count} PC{'s' if count != 1 else ''}")

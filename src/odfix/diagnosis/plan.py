@@ -128,6 +128,14 @@ def build(causes: Sequence[Cause], findings: Sequence[Finding], join_type: JoinT
     return items, withheld, escalation or None
 
 
+def handover(cause: Cause, findings: Sequence[Finding]) -> str | None:
+    """Who takes over when ``cause`` rests first on a finding whose remedy is not on the PC
+    (``To the directory administrator (...)``), else None."""
+    lead = next((f for f in findings if cause.finding_ids and f.id == cause.finding_ids[0]), None)
+    text = FINDING_ESCALATIONS.get(proof.base_id(lead)) if lead is not None else None
+    return text.split(":", 1)[0] if text else None
+
+
 def _withheld_why(method: str, join_type: JoinType) -> str:
     if join_type == "unknown":
         return (f"{method} unjoins or removes a registration, and the join type is unknown: "
