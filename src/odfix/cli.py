@@ -18,6 +18,9 @@ from odfix import __version__, output
 from odfix.errors import OdfixError
 from odfix.exitcodes import ExitCode
 
+TENANT_MODULES = frozenset({"duckdb", "pyarrow", "httpx", "msal", "msal_extensions"})
+"""Installed by the ``tenant`` extra only; the endpoint commands never import them."""
+
 COMMAND_MODULES: tuple[str, ...] = (
     "odfix.commands.signins",
     "odfix.commands.explain",
@@ -129,14 +132,25 @@ def main(argv: list[str] | None = None) -> int:
     except RecursionError:
         return _fail("the input is nested too deeply to read", ExitCode.BAD_INPUT,
                      as_json=as_json)
+    except ModuleNotFoundError as missing:
+        if (missing.name or "").split(".")[0] in TENANT_MODULES:
+            return _fail(f"this command needs the tenant extra ({missing.name} is not "
+                         "installed): pip install 'odfix[tenant]'", ExitCode.BAD_INPUT,
+                         as_json=as_json)
+        return _internal(missing, as_json)
     except OSError as error:
         return _fail(_os_message(error), ExitCode.IO_ERROR, as_json=as_json)
     except Exception as bug:  # the last guard: a bug must still end in one line and a code
-        if os.environ.get("ODFIX_DEBUG"):
-            raise
-        return _fail(f"{type(bug).__name__}: {bug} (a bug in odfix; ODFIX_DEBUG=1 shows the "
-                     "traceback)", ExitCode.INTERNAL, as_json=as_json, kind="internal error")
+        return _internal(bug, as_json)
     return int(result or 0)
+
+
+def _internal(bug: Exception, as_json: bool) -> int:
+    """A bug still ends in one line and exit 70 (``ODFIX_DEBUG=1`` re-raises it)."""
+    if os.environ.get("ODFIX_DEBUG"):
+        raise bug
+    return _fail(f"{type(bug).__name__}: {bug} (a bug in odfix; ODFIX_DEBUG=1 shows the "
+                 "traceback)", ExitCode.INTERNAL, as_json=as_json, kind="internal error")
 
 
 def _quiet_stdout() -> None:
