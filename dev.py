@@ -5,6 +5,8 @@
     python3 dev.py test [ARGS...]   ruff, mypy and the whole pytest suite (ARGS go to pytest)
     python3 dev.py odfix ARGS...    run any odfix command inside the project's environment
     python3 dev.py bench [NAME]     run the committed benchmarks
+    python3 dev.py build-windows [--sign CERT.pfx]
+                                    dist/odfix-<version>-win-amd64.zip (scripts/windows/build.py)
 
 The first run creates ``.venv`` and installs odfix with its dev extras; later runs reinstall only
 when pyproject.toml changes.
@@ -47,7 +49,7 @@ def run(*argv: str) -> int:
 
 def test(pytest_args: list[str]) -> int:
     steps = [
-        [str(PY), "-m", "ruff", "check", "src", "tests", "benchmarks", "dev.py"],
+        [str(PY), "-m", "ruff", "check", "src", "tests", "benchmarks", "scripts", "dev.py"],
         [str(PY), "-m", "mypy"],
         [str(PY), "-m", "pytest", *pytest_args],
     ]
@@ -61,7 +63,8 @@ def test(pytest_args: list[str]) -> int:
 
 
 def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in {"demo", "test", "odfix", "bench"}:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"demo", "test", "odfix", "bench",
+                                                     "build-windows"}:
         print(__doc__, file=sys.stderr)
         return 2
     job, rest = sys.argv[1], sys.argv[2:]
@@ -72,6 +75,8 @@ def main() -> int:
         return run(str(PY), "-m", "odfix", "demo", *rest)
     if job == "bench":
         return run(str(PY), str(ROOT / "benchmarks" / "run.py"), *rest)
+    if job == "build-windows":
+        return run(str(PY), str(ROOT / "scripts" / "windows" / "build.py"), *rest)
     return run(str(PY), "-m", "odfix", *rest)
 
 

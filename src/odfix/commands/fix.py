@@ -81,6 +81,14 @@ def _simulated(scenario: str, resume: bool) -> "tuple[Host, str]":
     return build_host(spec, _sim_dir() / scenario), spec.error_code
 
 
+def _self_command() -> list[str]:
+    """How to start this odfix again: odfix.exe of the Windows build (its launcher passes
+    ``-X odfix-exe``), else this interpreter with ``-m odfix``."""
+    if "odfix-exe" in sys._xoptions:
+        return [sys.executable]
+    return [sys.executable, "-m", "odfix"]
+
+
 def _real_host() -> "Host":
     if sys.platform != "win32":
         raise WrongContext("odfix fix changes a Windows PC and this is not Windows; "
@@ -135,8 +143,8 @@ def fix(
             from odfix.fix.person import ConsolePerson
 
             person = ConsolePerson()
-    # RunOnce runs without the venv's PATH: name the interpreter that runs odfix now.
-    program = ["odfix"] if simulate else [sys.executable, "-m", "odfix"]
+    # RunOnce runs without the venv's PATH: name the program that runs odfix now.
+    program = ["odfix"] if simulate else _self_command()
     argv = [*program, "fix", "--resume", "--apply", *(["--yes"] if yes else []),
             *(["--allow-unjoin"] if allow_unjoin else []),
             *(["--simulate", simulate] if simulate else [])]
