@@ -28,6 +28,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "odfix.commands.diagnose",
     "odfix.commands.collect",
     "odfix.commands.fix",
+    "odfix.commands.publish",
+    "odfix.commands.fleet",
     "odfix.commands.serve",
 )
 

@@ -169,6 +169,7 @@ class GraphState:
     policies: list[Record] = field(default_factory=list)
     audits: list[Record] = field(default_factory=list)
     groups: dict[str, list[Record]] = field(default_factory=dict)  # id -> transitive members
+    run_states: dict[str, list[Record]] = field(default_factory=dict)  # script id -> states
     throttle: tuple[int, float] | None = None
     page_size: int = MAX_TOP
     forbidden: set[str] = field(default_factory=set)
@@ -328,10 +329,13 @@ class _Handler(BaseHTTPRequestHandler):
         single = None
         route = ROUTES.get(rest)
         members = re.fullmatch(r"groups/([^/]+)/transitiveMembers", rest)
+        runs = re.fullmatch(r"deviceManagement/deviceHealthScripts/([^/]+)/deviceRunStates", rest)
         if route is None and rest.startswith("users/"):
             route, single = ROUTES["users"], rest.removeprefix("users/")
         elif members and members[1] in state.groups:
             route = (f"groups/{members[1]}", None, False)
+        elif runs and runs[1] in state.run_states and version == "beta":  # Intune: beta only
+            route = (f"run_states/{runs[1]}", None, False)
         if version not in ("v1.0", "beta") or route is None:
             self._error(404, "Request_ResourceNotFound", f"Resource not found: {path}")
             return 404
@@ -362,8 +366,13 @@ class _Handler(BaseHTTPRequestHandler):
         if fault in ("slow", "hang"):
             time.sleep(state.slow_s if fault == "slow" else state.hang_s)
         params = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
-        times, rows = ([], state.groups[name.split("/")[1]]) if name.startswith("groups/") \
-            else state.collection(name, stamp)
+        if name.startswith("run_states/"):
+            times, rows = [], _expanded(state.run_states[name.split("/")[1]],
+                                        params.get("$expand", ""))
+        elif name.startswith("groups/"):
+            times, rows = [], state.groups[name.split("/")[1]]
+        else:
+            times, rows = state.collection(name, stamp)
         if single is not None:
             for row in rows:
                 if single.lower() in (str(row.get("id")).lower(),
@@ -373,7 +382,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, "Request_ResourceNotFound", f"Resource '{single}' does not exist.")
             return 404
         try:
-            key = (name, params.get("$filter", ""))
+            key = (name, params.get("$filter", "") + params.get("$expand", ""))
             if key not in state.matches:  # later pages of a query reuse the first page's work
                 state.matches[key] = apply_filter(key[1], times, rows, stamp) if stamp else rows
             matched = state.matches[key]
@@ -391,7 +400,9 @@ class _Handler(BaseHTTPRequestHandler):
             params["$skiptoken"] = base64.urlsafe_b64encode(str(offset + top).encode()).decode()
             link = f"{host}{path}?{urlencode(params, quote_via=quote, safe='$()')}"
             parts += [b',"@odata.nextLink":', json.dumps(link).encode()]
-        parts += [b',"value":[', b",".join(state.text(r) for r in page), b"]}"]
+        text = state.text if not name.startswith("run_states/") else (  # fresh dicts: no cache
+            lambda r: json.dumps(r, separators=(",", ":")).encode())
+        parts += [b',"value":[', b",".join(text(r) for r in page), b"]}"]
         body = b"".join(parts)
         if fault in ("truncated", "drop"):
             if fault == "truncated":
@@ -401,6 +412,20 @@ class _Handler(BaseHTTPRequestHandler):
             return 200
         self._send(200, body)
         return 200
+
+
+def _expanded(states: list[Record], expand: str) -> list[Record]:
+    """Run states as Graph sends them: ``managedDevice`` only when ``$expand`` asks, and then
+    only the ``$select``ed fields (``managedDevice($select=id,deviceName)``)."""
+    found = re.match(r"^managedDevice(?:\(\$select=([\w,]+)\))?$", expand)
+    out = []
+    for record in states:
+        state = {k: v for k, v in record.items() if k != "managedDevice"}
+        if found and isinstance(record.get("managedDevice"), dict):
+            fields = found[1].split(",") if found[1] else list(record["managedDevice"])
+            state["managedDevice"] = {k: record["managedDevice"].get(k) for k in fields}
+        out.append(state)
+    return out
 
 
 class _Server(ThreadingHTTPServer):

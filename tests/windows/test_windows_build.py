@@ -241,3 +241,25 @@ def test_sign_with_a_wrong_password_fails_with_one_line(tmp_path):
     assert done.stderr.startswith("build-windows: signing odfix.exe failed"), done.stderr
     assert "Wrong password" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "right" not in done.stderr
+
+
+def test_the_rmm_cmd_pair_runs_the_build_and_passes_its_exit_code(winbuild):
+    """detect.cmd / remediate.cmd as ``odfix publish intune`` writes them, run by Wine's cmd.exe
+    with the default folder (%ProgramW6432%\\odfix, where the build was unpacked)."""
+    from odfix.cli import main
+
+    out = winbuild.work / "rmm"
+    assert main(["publish", "intune", "--out", str(out)]) == 0
+    for role, kind in (("detect", "detect"), ("remediate", None)):
+        done = winbuild.run("cmd", "/c", winbuild.win_path(out / f"{role}.cmd"))
+        lines = done.stdout.splitlines()
+        assert len(lines) == 1 and len(lines[0]) <= 2048, (role, done.stdout, done.stderr)
+        line = json.loads(lines[0])
+        assert line["exit"] == done.returncode != 0, (role, line)
+        assert line.get("kind") == kind and line["host"]
+    nowhere = winbuild.work / "nowhere"
+    assert main(["publish", "intune", "--out", str(nowhere), "--install-dir",
+                 r"C:\no such folder\odfix"]) == 0
+    done = winbuild.run("cmd", "/c", winbuild.win_path(nowhere / "detect.cmd"))
+    assert done.returncode == 8 and json.loads(done.stdout) == {
+        "error": "odfix.exe not found", "exit": 8}

@@ -4,12 +4,21 @@ Heavy work is imported inside the command so ``odfix --help`` stays fast.
 """
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from odfix.errors import BadInput
 from odfix.exitcodes import ExitCode
+
+
+class NoteFormat(StrEnum):
+    """How ``--note`` prints."""
+
+    TEXT = "text"
+    MD = "md"
 
 
 def parse_time(text: str) -> datetime:
@@ -23,8 +32,8 @@ def parse_time(text: str) -> datetime:
 
 
 def diagnose_command(
-    paths: list[Path] = typer.Argument(
-        ..., metavar="PATH",
+    paths: list[Path] | None = typer.Argument(
+        None, metavar="PATH",
         help="A bundle zip or a folder of raw captures; several PATHs are several PCs.",
     ),
     error_code: str | None = typer.Option(
@@ -36,6 +45,18 @@ def diagnose_command(
         help="When the password was last changed or reset (ISO 8601, UTC if no offset).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+    live: bool = typer.Option(
+        False, "--live", help="Diagnose this PC now (Windows; nothing is written or changed)."),
+    compact: bool = typer.Option(
+        False, "--compact", help="With --json: one line of at most 2,048 characters, as the "
+        "Intune and RMM detection scripts print it."),
+    simulate: str | None = typer.Option(
+        None, "--simulate", metavar="SCENARIO", help="With --live: a simulated PC (as in odfix "
+        "fix --simulate) instead of this one."),
+    note: bool = typer.Option(
+        False, "--note", help="Print the ticket note (at most 15 lines) instead of the report."),
+    note_format: NoteFormat = typer.Option(
+        NoteFormat.TEXT, "--format", help="The ticket note as plain text or Markdown."),
 ) -> None:
     """Diagnose the 0x8004de40 family from captures: causes, cited findings and the plan.
 
@@ -43,12 +64,32 @@ def diagnose_command(
     captures to ask the user for are listed), 2 on bad input.
     """
     changed = parse_time(password_changed_at) if password_changed_at else None
-    from odfix.diagnosis import diagnose
-    from odfix.evidence import bundle
+    if live == bool(paths):
+        raise BadInput("give the PATHs of captures, or --live to diagnose this PC (not both)")
+    if compact and not (as_json and live):
+        raise BadInput("--compact goes with --live --json (the detection line)")
+    if simulate and not live:
+        raise BadInput("--simulate goes with --live")
+    line: dict[str, Any] = {}
+    if live:
+        from odfix.commands.fleet import live_diagnosis
 
-    bundles = [bundle.load(path) for path in paths]
-    result = diagnose(bundles, error_code=error_code, password_changed_at=changed)
-    if as_json:
+        result, line = live_diagnosis(error_code, changed, simulate)
+    else:
+        from odfix.diagnosis import diagnose
+        from odfix.evidence import bundle
+
+        bundles = [bundle.load(path) for path in paths or []]
+        result = diagnose(bundles, error_code=error_code, password_changed_at=changed)
+    if note:
+        from odfix.commands.fleet import print_note
+
+        print_note(result, note_format.value)
+    elif compact:
+        from odfix.output import emit_json
+
+        emit_json(line)
+    elif as_json:
         from odfix.output import emit_json
 
         emit_json(result)
@@ -59,7 +100,7 @@ def diagnose_command(
         render(result, console)
     codes = {"healthy": ExitCode.OK, "problem": ExitCode.PROBLEM,
              "not-enough-evidence": ExitCode.NEEDS_USER}
-    raise typer.Exit(codes[result.outcome])
+    raise typer.Exit(line["exit"] if live else codes[result.outcome])
 
 
 def register(app: typer.Typer) -> None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from odfix import output
+from odfix.commands.diagnose import NoteFormat
 from odfix.errors import BadInput, WrongContext
 from odfix.hosts import scenario_names
 from odfix.output import emit_json, escape
@@ -115,6 +116,10 @@ def fix(
     report_to: str | None = typer.Option(
         None, "--report-to", metavar="URL", help="Post the run's report to the odfix console "
         "(the site's enrolment token in ODFIX_REPORT_TOKEN)."),
+    note: bool = typer.Option(
+        False, "--note", help="Print the ticket note (at most 15 lines) instead of the report."),
+    note_format: NoteFormat = typer.Option(
+        NoteFormat.TEXT, "--format", help="The ticket note as plain text or Markdown."),
 ) -> None:
     """Fix the 0x8004de40 family: diagnose, then run the guide's methods and verify each."""
     from odfix.fix.engine import Engine, FixOptions
@@ -155,8 +160,8 @@ def fix(
         from odfix.evidence.connectivity import Prober
 
         probe = Prober()
-    engine = Engine(host, options, Journal(), person=person, narrate=_narrator(not json_output),
-                    probe=probe)
+    engine = Engine(host, options, Journal(), person=person,
+                    narrate=_narrator(not (json_output or note)), probe=probe)
     report = engine.run()
     if simulate:
         from odfix.hosts.simulated import SimulatedHost
@@ -164,7 +169,11 @@ def fix(
         assert isinstance(host, SimulatedHost)
         if report.applied:
             host.save(_sim_path(simulate))
-    if json_output:
+    if note:
+        from odfix.commands.fleet import print_note
+
+        print_note(report, note_format.value)
+    elif json_output:
         emit_json(report.compact())
     else:
         _print_report(report)

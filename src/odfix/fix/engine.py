@@ -34,6 +34,7 @@ from odfix.fix.verify import (
 from odfix.guide.load import load_guide
 from odfix.guide.model import Guide, Method, Step, StepContext
 from odfix.hosts.base import Context, Host
+from odfix.publish.ticket import key_evidence
 
 StepStatus = Literal["planned", "done", "done-before", "skipped", "paused", "failed", "declined"]
 ELEVATED_ACTIONS = ("dsregcmd_leave", "dsregcmd_join")
@@ -90,6 +91,8 @@ class FixReport(BaseModel):
     host_name: str | None = None
     device_id: str | None = None
     user: str | None = None
+    evidence: str | None = None
+    """The diagnosis's key evidence line (``file:line: text``), for the ticket note."""
     started_at: datetime | None = None
     ended_at: datetime | None = None
 
@@ -258,7 +261,8 @@ class Engine:
                            join_type=diagnosis.join_type, applied=self.options.apply,
                            escalation=diagnosis.escalation,
                            host_name=pc.host_name if pc else None,
-                           device_id=pc.device_id if pc else None, user=pc.user if pc else None)
+                           device_id=pc.device_id if pc else None, user=pc.user if pc else None,
+                           evidence=key_evidence(diagnosis))
         self.narrate("diagnosis", diagnosis.verdict)
         if diagnosis.healthy and not self.options.method:
             report.healthy = True

@@ -39,6 +39,7 @@ SCOPES_BY_NEED: dict[str, str] = {
     "devices": "Device.Read.All",
     "policies": "Policy.Read.All",
     "groups": "GroupMember.Read.All",
+    "remediations": "DeviceManagementConfiguration.Read.All",
 }
 DEVICE_CA_CODES = ("AADSTS530003", "AADSTS53000")
 
