@@ -14,6 +14,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE = REPO / "tests" / "fixtures" / "bundles" / "collected_pc0001.zip"
+RUN_STATES = REPO / "tests" / "fixtures" / "intune" / "deviceRunStates.json"
 BLOCKED = ("duckdb", "pyarrow", "httpx", "msal", "msal_extensions")
 DRIVER = """
 import importlib.abc, json, sys
@@ -32,7 +33,8 @@ print(json.dumps({"exit": code, "loaded": loaded}), file=sys.stderr)
 
 
 def _run(args: list[str], cwd: Path) -> tuple[int, list[str], str]:
-    env = {**os.environ, "ODFIX_DATA_DIR": str(cwd / "data"), "ODFIX_TEST_TOKEN": "t"}
+    env = {**os.environ, "ODFIX_DATA_DIR": str(cwd / "data"), "ODFIX_TEST_TOKEN": "t",
+           "ODFIX_REPORT_TOKEN": "site-token"}
     done = subprocess.run([sys.executable, "-c", DRIVER, json.dumps(BLOCKED), json.dumps(args)],
                           capture_output=True, text=True, cwd=cwd, env=env, timeout=120,
                           stdin=subprocess.DEVNULL, check=False)
@@ -51,10 +53,17 @@ ENDPOINT = [
     (["fix", "--simulate", "stale-credentials", "--apply", "--yes", "--json"], 4),
     (["journal", "--json"], 0),
     (["demo", "--scenario", "stale-credentials", "--json"], 0),
+    (["diagnose", str(BUNDLE), "--note"], None),
+    (["diagnose", "--live", "--simulate", "password-reset", "--json", "--compact"], 1),
+    (["fix", "--simulate", "multiple-identities", "--apply", "--yes", "--note"], 0),
+    (["publish", "intune", "--out", "intune", "--json"], 0),
+    (["fix", "--simulate", "multiple-identities", "--apply", "--yes", "--json", "--report-to",
+      "http://127.0.0.1:9"], 0),  # nobody listens: the report waits in the outbox
+    (["fleet", "import", str(RUN_STATES), "--json"], 0),
 ]
 
 
-@pytest.mark.parametrize(("args", "code"), ENDPOINT, ids=[" ".join(a[:3]) for a, _ in ENDPOINT])
+@pytest.mark.parametrize(("args", "code"), ENDPOINT, ids=[" ".join(a[:4]) for a, _ in ENDPOINT])
 def test_endpoint_command_needs_no_tenant_module(tmp_path, args, code):
     exit_code, loaded, output = _run(args, tmp_path)
     assert loaded == [], output

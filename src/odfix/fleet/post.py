@@ -43,34 +43,49 @@ def outbox() -> Path:
 
 def _post(url: str, secret: str, document: dict[str, Any], attempts: int,
           pause: float) -> str:
-    """POST one report with retries; the console's status (``created``/``duplicate``)."""
-    import httpx
+    """POST one report with retries; the console's status (``created``/``duplicate``).
 
+    urllib, not httpx: this runs on the PC, where only the endpoint dependencies are installed
+    (the Windows build has no httpx).
+    """
+    import urllib.error
+    import urllib.request
+
+    body = json.dumps(document).encode("utf-8")
+    headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json",
+               "Accept": "application/json"}
     last = ""
     for attempt in range(attempts):
         if attempt:
             time.sleep(pause * 2 ** (attempt - 1))
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
         try:
-            response = httpx.post(url, json=document, timeout=15.0,
-                                  headers={"Authorization": f"Bearer {secret}"})
-        except httpx.HTTPError as error:
-            last = f"{type(error).__name__}: {error}"
+            with urllib.request.urlopen(request, timeout=15.0) as response:
+                answer = response.read()
+                return str(_json(answer).get("status", "created"))
+        except urllib.error.HTTPError as refused:
+            status, message = refused.code, _error(refused.read())
+        except (urllib.error.URLError, OSError) as error:
+            last = f"{type(error).__name__}: {getattr(error, 'reason', error)}"
             continue
-        if response.status_code in (200, 201):
-            return str(response.json().get("status", "created"))
-        message = _error(response)
-        if response.status_code in (401, 403, 413, 422):
-            raise BadInput(f"the console refused the report ({response.status_code}: {message})")
-        last = f"{response.status_code}: {message}"
+        if status in (401, 403, 413, 422):
+            raise BadInput(f"the console refused the report ({status}: {message})")
+        last = f"{status}: {message}"
     raise NetworkUnavailable(f"could not post the report to {url} ({last}); it waits in "
                              f"{outbox()} for the next --report-to run")
 
 
-def _error(response: Any) -> str:
+def _json(raw: bytes) -> dict[str, Any]:
     try:
-        return str(response.json().get("error", response.text))[:200]
+        value = json.loads(raw)
     except ValueError:
-        return str(response.text)[:200]
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _error(raw: bytes) -> str:
+    text = raw.decode("utf-8", "replace")
+    return str(_json(raw).get("error", text))[:200]
 
 
 def send(url: str, line: dict[str, Any], *, attempts: int = 4, pause: float = 1.0) -> str:
