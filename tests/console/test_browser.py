@@ -80,7 +80,7 @@ def test_intake_case_fleet_dashboard(browser: object, engine: Engine, db_url: st
                                      tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     driver = browser
     assert isinstance(driver, WebDriver)
@@ -103,11 +103,17 @@ def test_intake_case_fleet_dashboard(browser: object, engine: Engine, db_url: st
         _follow(driver, find(By.CSS_SELECTOR, "form[action='/intake'] button[type=submit]"))
         assert find(By.TAG_NAME, "h1").text.startswith("Diagnosis:")
         assert driver.find_elements(By.CSS_SELECTOR, ".cite")  # cited evidence lines
+        note = find(By.ID, "ticket-note").get_attribute("value") or ""
+        assert "Cause: " in note and f"({server.url}/kb#" in note  # the ticket note
+        copy = find(By.CSS_SELECTOR, "button[data-copy='ticket-note']")
+        copy.click()
+        WebDriverWait(driver, 10).until(lambda _: copy.text == "Copied")
         _shot(driver, tmp_path, "diagnosis")
         find(By.PARTIAL_LINK_TEXT, "KB section")  # the plan links the KB article
         case_link = find(By.CSS_SELECTOR, "a[href^='/cases/']")
         _follow(driver, case_link)
         assert "INC-1042" in find(By.TAG_NAME, "h1").text
+        assert find(By.ID, "ticket-note").get_attribute("value") == note
         with sessions(engine)() as db:
             case = db.scalars(select(Case)).one()
 

@@ -1,5 +1,6 @@
 """Intake: the uploaded zip or pasted captures through the CLI's loader and rules, into a case."""
 
+import html
 import io
 import re
 import zipfile
@@ -10,6 +11,8 @@ from sqlalchemy import func, select
 from odfix.console.db import Case, Intake, sessions
 from odfix.diagnosis import diagnose
 from odfix.evidence import bundle
+from odfix.guide import load_guide
+from odfix.publish import ticket
 
 ZIP = FIXTURES / "bundles" / "collected_pc0001.zip"
 DSREG = FIXTURES / "dsregcmd" / "hybrid_prt_failure_learn.txt"
@@ -39,6 +42,16 @@ def test_upload_opens_a_case_with_the_cli_diagnosis(lead: Console) -> None:
         assert case.device_name == "PC-0001" and case.join_type == expected.join_type
     case_page = lead.client.get(f"/cases/{case.id}")
     assert "PC-0001" in case_page.text and top.id in case_page.text
+    # the ticket note of `odfix diagnose --note`, its KB link on this console, on both pages
+    expected_note = ticket.render(ticket.for_diagnosis(expected, load_guide(),
+                                                       kb="http://testserver/kb"))
+    for shown in (page.text, case_page.text):
+        note = html.unescape(re.search(r'<textarea id="ticket-note"[^>]*>(.*?)</textarea>',
+                                       shown, re.S).group(1))
+        stamp = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC")  # made a moment apart
+        assert stamp.sub("T", note) == stamp.sub("T", expected_note)
+        assert 'data-copy="ticket-note"' in shown
+    assert "Cause: " in note and "(http://testserver/kb#" in note
 
 
 def test_second_intake_adds_to_the_case(lead: Console) -> None:

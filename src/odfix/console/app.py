@@ -168,8 +168,8 @@ def create_app(config: ConsoleConfig) -> Front:
         if oauth is None:
             raise HTTPException(404, "OpenID Connect sign-in is not configured")
         request.session["next"] = _local(next)
-        response: Response = await oauth.authorize_redirect(request,
-                                                            _redirect_uri(config, request))
+        callback = _site(config, request) + "/auth/callback"
+        response: Response = await oauth.authorize_redirect(request, callback)
         return response
 
     @app.get("/auth/callback")
@@ -280,7 +280,8 @@ def create_app(config: ConsoleConfig) -> Front:
             db, account=who.id, bundle=bundle, diagnosis=diagnosis, error_code=error_code,
             ticket=str(data.get("ticket", "")).strip()[:100] or None,
             upn=str(data.get("upn", "")).strip()[:320] or None,
-            case_id=int(case_field) if case_field.isdigit() else None)
+            case_id=int(case_field) if case_field.isdigit() else None,
+            note=cases.ticket_note(diagnosis, _site(config, request) + "/kb"))
         return RedirectResponse(f"/intakes/{intake.id}", status_code=303)
 
     @app.get("/intakes/{intake_id}")
@@ -451,10 +452,9 @@ def _local(target: str) -> str:
     return target
 
 
-def _redirect_uri(config: ConsoleConfig, request: Request) -> str:
-    if config.public_url:
-        return config.public_url.rstrip("/") + "/auth/callback"
-    return str(request.url_for("auth_callback"))
+def _site(config: ConsoleConfig, request: Request) -> str:
+    """The console's address as people open it (``--public-url``, else this request's)."""
+    return (config.public_url or str(request.base_url)).rstrip("/")
 
 
 def _oauth(config: ConsoleConfig) -> Any:

@@ -62,6 +62,14 @@ def diagnose(bundle: "Bundle", error_code: str | None) -> "Diagnosis":
     return run([bundle], error_code=error_code or None)
 
 
+def ticket_note(diagnosis: "Diagnosis", kb_url: str) -> str:
+    """The ticket note of ``odfix diagnose --note``, its KB link pointing at ``kb_url``."""
+    from odfix.guide import load_guide
+    from odfix.publish import ticket
+
+    return ticket.render(ticket.for_diagnosis(diagnosis, load_guide(), kb=kb_url))
+
+
 def top_cause(diagnosis: "Diagnosis") -> str:
     return diagnosis.causes[0].id if diagnosis.causes else "healthy"
 

@@ -52,18 +52,20 @@ def _method_name(guide: "Guide", method: str) -> str:
     return f"Method {found.number} ({method})" if found.number else method
 
 
-def kb_section(guide: "Guide", cause: str, methods: Sequence[str]) -> str | None:
-    """The KB article section to link: the special case for the cause, else the first method."""
+def kb_section(guide: "Guide", cause: str, methods: Sequence[str],
+               kb: str = "kb.html") -> str | None:
+    """The KB article section to link: the special case for the cause, else the first method
+    (``kb``: the article's address, e.g. the console's ``https://…/kb``)."""
     case = next((c for c in guide.special_cases if c.cause == cause), None)
     if case is not None:
-        return f"{case.title} (kb.html#case-{case.id})"
+        return f"{case.title} ({kb}#case-{case.id})"
     for method in methods:
         try:
             found = guide.method(method)
         except KeyError:
             continue
         label = f"Method {found.number}: {found.title}" if found.number else found.title
-        return f"{label} (kb.html#m-{found.id})"
+        return f"{label} ({kb}#m-{found.id})"
     return None
 
 
@@ -87,8 +89,9 @@ def _header(host: str | None, join_type: str, when: datetime | None) -> Item:
             f"odfix {__version__} on {host or 'this PC'} ({join_type}), {stamp}")
 
 
-def for_diagnosis(diagnosis: "Diagnosis", guide: "Guide") -> list[Item]:
-    """The note after ``odfix diagnose``: nothing was changed; the plan is what is left."""
+def for_diagnosis(diagnosis: "Diagnosis", guide: "Guide", kb: str = "kb.html") -> list[Item]:
+    """The note after ``odfix diagnose``: nothing was changed; the plan is what is left
+    (``kb``: where the KB article is)."""
     pc = diagnosis.pcs[0] if diagnosis.pcs else None
     items = [_header(pc.host_name if pc else None, diagnosis.join_type, None)]
     top = diagnosis.causes[0] if diagnosis.causes else None
@@ -111,7 +114,7 @@ def for_diagnosis(diagnosis: "Diagnosis", guide: "Guide") -> list[Item]:
         items.append(("Ask the user", f"{request.file} ({request.command}): {request.why}"))
     if diagnosis.escalation:
         items.append(("Escalate", diagnosis.escalation))
-    section = kb_section(guide, top.id if top else "healthy", methods)
+    section = kb_section(guide, top.id if top else "healthy", methods, kb)
     if section:
         items.append(("KB", section))
     return items

@@ -6,11 +6,14 @@ document.addEventListener("click", function (event) {
   if (!source) return;
   var text = source.value !== undefined ? source.value : source.textContent;
   var done = function () { button.textContent = "Copied"; };
-  if (navigator.clipboard && window.isSecureContext) {
-    navigator.clipboard.writeText(text).then(done);
-  } else {
+  var select = function () {  // no clipboard API (plain http) or it was refused
     source.select && source.select();
     document.execCommand("copy");
     done();
+  };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(text).then(done, select);
+  } else {
+    select();
   }
 });
