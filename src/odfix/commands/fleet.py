@@ -99,15 +99,21 @@ def fleet_import(
                                   help="Graph endpoint (national clouds)."),
     reports_out: Path | None = typer.Option(
         None, "--reports", help="Also write each PC's fleet report as JSON Lines here."),
+    report_to: str | None = typer.Option(
+        None, "--report-to", metavar="URL", help="Also post the reports to the odfix console "
+        "(the site's enrolment token in ODFIX_REPORT_TOKEN)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Read Intune Remediations run states and count, per cause and per method, the PCs found,
     fixed, still failing and needing a person; list device ids seen on several PC names."""
-    from odfix.fleet import runstates
+    from odfix.fleet import post, runstates
     from odfix.fleet.summary import summarize
 
     if bool(files) == bool(script_id):
         raise BadInput("give saved run-state FILEs, or --script-id (and --tenant) to pull them")
+    if report_to is not None:  # refuse before any work
+        post.endpoint(report_to)
+        post.token()
     if script_id:
         states = _pull(script_id, tenant, client_id, certificate, secret_env, token_env,
                        device_code, graph_url)
@@ -118,6 +124,11 @@ def fleet_import(
     if reports_out is not None:
         reports_out.write_text("".join(r.model_dump_json(by_alias=True) + "\n" for r in reports),
                                encoding="utf-8")
+    if report_to is not None:
+        counts = post.send_batch(report_to, reports)
+        output.err_console.print(
+            f"posted {len(reports)} reports to the console: {counts['created']} new, "
+            f"{counts['duplicate']} already there", soft_wrap=True, markup=False)
     if as_json:
         output.emit_json(summary)
     else:

@@ -1,4 +1,5 @@
-"""Post run reports to the odfix console (``odfix fix --report-to URL``).
+"""Post run reports to the odfix console (``odfix fix --report-to URL``; ``odfix fleet import
+--report-to URL`` posts its Intune reports in batches).
 
 The report goes to ``<URL>/api/v1/reports`` with the site's enrolment token from
 ``ODFIX_REPORT_TOKEN``. A report the console has not acknowledged (offline, 5xx) waits in the
@@ -9,6 +10,7 @@ keeps one copy per run id, so sending twice is harmless.
 import json
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,8 @@ from odfix.fleet.report import FleetReport, from_line
 
 TOKEN_ENV = "ODFIX_REPORT_TOKEN"
 ENDPOINT = "/api/v1/reports"
+BATCH = 1000
+"""Reports per request when posting many (the console takes up to 1,000)."""
 
 
 def token() -> str:
@@ -41,9 +45,12 @@ def outbox() -> Path:
     return data_dir() / "outbox"
 
 
-def _post(url: str, secret: str, document: dict[str, Any], attempts: int,
-          pause: float) -> str:
-    """POST one report with retries; the console's status (``created``/``duplicate``).
+class _Unreachable(Exception):
+    """The console did not acknowledge (offline, 5xx) after every attempt; the last reason."""
+
+
+def _post(url: str, secret: str, document: Any, attempts: int, pause: float) -> dict[str, Any]:
+    """POST one report (or a batch) with retries; the console's JSON answer.
 
     urllib, not httpx: this runs on the PC, where only the endpoint dependencies are installed
     (the Windows build has no httpx).
@@ -61,8 +68,7 @@ def _post(url: str, secret: str, document: dict[str, Any], attempts: int,
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=15.0) as response:
-                answer = response.read()
-                return str(_json(answer).get("status", "created"))
+                return _json(response.read())
         except urllib.error.HTTPError as refused:
             status, message = refused.code, _error(refused.read())
         except (urllib.error.URLError, OSError) as error:
@@ -71,8 +77,7 @@ def _post(url: str, secret: str, document: dict[str, Any], attempts: int,
         if status in (401, 403, 413, 422):
             raise BadInput(f"the console refused the report ({status}: {message})")
         last = f"{status}: {message}"
-    raise NetworkUnavailable(f"could not post the report to {url} ({last}); it waits in "
-                             f"{outbox()} for the next --report-to run")
+    raise _Unreachable(last)
 
 
 def _json(raw: bytes) -> dict[str, Any]:
@@ -101,20 +106,48 @@ def send(url: str, line: dict[str, Any], *, attempts: int = 4, pause: float = 1.
     mine = box / f"{_safe(report.run_id)}.json"
     mine.write_text(json.dumps(report.dump()), encoding="utf-8")
     try:
-        status = _post(target, secret, report.dump(), attempts, pause)
+        status = str(_post(target, secret, report.dump(), attempts, pause).get("status",
+                                                                                "created"))
     except BadInput:
         mine.unlink(missing_ok=True)  # refused: sending it again cannot help
         raise
+    except _Unreachable as error:
+        raise NetworkUnavailable(f"could not post the report to {target} ({error}); it waits "
+                                 f"in {box} for the next --report-to run") from None
     mine.unlink(missing_ok=True)
     for waiting in sorted(box.glob("*.json"), key=lambda p: p.stat().st_mtime):
         try:
             _post(target, secret, json.loads(waiting.read_text(encoding="utf-8")), 1, pause)
-        except NetworkUnavailable:
+        except _Unreachable:
             break  # still unreachable: they wait for the next run
         except (BadInput, OSError, ValueError):
             pass  # refused or torn: sending it again cannot help
         waiting.unlink(missing_ok=True)
     return status
+
+
+def send_batch(url: str, reports: Sequence[FleetReport], *, attempts: int = 4,
+               pause: float = 1.0) -> dict[str, int]:
+    """Post reports as JSON arrays of up to ``BATCH`` (``odfix fleet import --report-to``);
+    how many the console stored (``created``) and already had (``duplicate``).
+
+    Nothing waits in the outbox: the import can simply run again (one copy per run id).
+    """
+    target, secret = endpoint(url), token()
+    counts = {"created": 0, "duplicate": 0}
+    for start in range(0, len(reports), BATCH):
+        chunk = [report.dump() for report in reports[start:start + BATCH]]
+        try:
+            answer = _post(target, secret, chunk, attempts, pause)
+        except _Unreachable as error:
+            raise NetworkUnavailable(
+                f"could not post to {target} ({error}) after {start} of {len(reports)} "
+                "reports; run the import again (the console keeps one copy per run id)"
+            ) from None
+        for result in answer.get("results") or []:
+            status = str(result.get("status")) if isinstance(result, dict) else ""
+            counts[status] = counts.get(status, 0) + 1
+    return counts
 
 
 def _safe(run_id: str) -> str:
