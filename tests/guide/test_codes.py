@@ -183,6 +183,25 @@ def test_every_guide_path_names_a_guide_method_or_cause():
         assert set(entry.guide_path) <= known, entry.code
 
 
+def test_a_code_only_the_community_reads_never_leads_straight_to_an_unjoin():
+    """An unverified reading leads to a destructive method only when its meaning has the device
+    admin confirm the device state first (AADSTS700003: deleted or disabled?)."""
+    from odfix.guide import load_guide
+
+    destructive = {m.id for m in load_guide().methods if m.destructive}
+    for entry in load_catalog().entries.values():
+        if not entry.verified and destructive & set(entry.guide_path):
+            assert "device admin first confirms" in entry.meaning, entry.code
+
+
+def test_explain_marks_a_destructive_method_in_the_guide_path(capsys):
+    assert main(["explain", "AADSTS50155"]) == ExitCode.OK
+    flat = " ".join(capsys.readouterr().out.split())
+    assert "reconnect-work-account (destructive: only when odfix diagnose shows" in flat
+    assert main(["explain", "0x8004dec5"]) == ExitCode.OK
+    assert "destructive" not in capsys.readouterr().out
+
+
 # Issue 9: codes seen in real captures (dsregcmd Diagnostic Data and PRT diagnostics, sign-in
 # logs), with Microsoft's reading; family and category are what odfix acts on.
 @pytest.mark.parametrize(("code", "family", "category"), [

@@ -118,9 +118,12 @@ def test_allowlist_never_matches_other_targets(target):
 
 
 def unjoins(step) -> bool:
-    """The same test the model applies: leaves, or a Disconnect."""
+    """The same test the model applies: leaves, a Disconnect, or a /forcerecovery (which
+    re-registers the device)."""
     leave = step.action is not None and step.action.name == "dsregcmd_leave"
-    return leave or "Disconnect" in step.labels or "/leave" in (step.command or "")
+    command = step.command or ""
+    return leave or "Disconnect" in step.labels or "/leave" in command or (
+        "/forcerecovery" in command)
 
 
 def said(step) -> str:
@@ -213,7 +216,9 @@ def test_method_2_routes_by_join_type(guide):
     assert joined.context == StepContext.LOCAL_ADMIN and joined.gate
     assert [s.command for s in joined.steps if s.command] == [
         "dsregcmd /status", "dsregcmd /forcerecovery"]
-    assert not any(unjoins(s) for s in joined.steps)
+    # /forcerecovery re-registers the device: it replaces a registration, so the checklist first
+    assert [s.command for s in joined.steps if unjoins(s)] == ["dsregcmd /forcerecovery"]
+    assert any("BitLocker" in item for item in joined.checklist)
     assert "disabled" in said(joined.steps[0]) and "enable" in said(joined.steps[0])
     registered = planned("entra-registered")
     assert registered.context == StepContext.USER and registered.checklist

@@ -68,6 +68,9 @@ def test_guide_error_is_bad_input():
     # An unjoin without its checklist, or outside a join-type variant, does not load.
     (lambda d: d["methods"][2]["variants"][0].pop("checklist"),
      "methods[2].variants[0].checklist", "needs a checklist"),
+    # dsregcmd /forcerecovery re-registers an Entra joined device: the checklist first too.
+    (lambda d: d["methods"][2]["variants"][1].pop("checklist"),
+     "methods[2].variants[1].checklist", "needs a checklist"),
     (lambda d: d["methods"][2]["variants"][2].update(checklist="vibes"),
      "methods[2].variants[2].checklist[0]", "unknown checklist id 'vibes'"),
     (lambda d: d["methods"][2]["steps"].append(

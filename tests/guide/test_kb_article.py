@@ -151,6 +151,19 @@ def test_hybrid_path_never_shows_disconnect(article):
     assert "Before removing a device or account registration" in hybrid
 
 
+def test_every_path_that_removes_a_registration_starts_with_the_checklist(article):
+    """Disconnect, dsregcmd /leave and /forcerecovery (which re-registers the device) appear
+    only on join-type paths that open with the unjoin checklist and a gate."""
+    text = flat(article).replace("`", "").replace("**", "")
+    paths = text.split("Path: ")[1:]
+    removing = [p for p in paths if re.search(
+        r"Command: dsregcmd (/debug )?/(leave|forcerecovery)|Labels: Disconnect", p)]
+    assert len(removing) >= 4  # Method 2: registered, joined, hybrid; the leave and rejoin: hybrid
+    for path in removing:
+        head = path.split("Confidence:")[0]
+        assert "Before you start:" in head and "Gate:" in head, head[:120]
+
+
 def test_microsoft_checks_come_first_and_the_leave_last(article):
     resolution = section(article, "Resolution")
     find_in_order(resolution, ["Before removing a device or account registration",

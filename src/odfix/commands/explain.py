@@ -1,5 +1,7 @@
 """``odfix explain CODE``: what an error code means and where the guide goes from it."""
 
+from collections.abc import Sequence
+
 import typer
 
 from odfix import output
@@ -33,11 +35,22 @@ def explain(
     if entry.facility:
         confidence += " (explained by its facility group)"
     table.add_row("[bold]Confidence[/]", confidence)
-    path = " → ".join(entry.guide_path) or "none on the PC (see the category)"
-    table.add_row("[bold]Guide path[/]", path)
+    table.add_row("[bold]Guide path[/]", guide_path(entry.guide_path))
     cited = "\n".join(f"[{s['id']}] {s['text']}" for s in sources)
     table.add_row("[bold]Sources[/]", output.escape(cited))
     output.console.print(table)
+
+
+def guide_path(methods: Sequence[str]) -> str:
+    """The guide path in words; a method that unjoins or removes a registration says that a
+    code alone never justifies it."""
+    from odfix.guide import load_guide
+
+    destructive = {method.id for method in load_guide().methods if method.destructive}
+    shown = [f"{m} (destructive: only when odfix diagnose shows the registration exists and is "
+             "broken; join type first, then the checklist)" if m in destructive else m
+             for m in methods]
+    return " → ".join(shown) or "none on the PC (see the category)"
 
 
 def register(app: typer.Typer) -> None:

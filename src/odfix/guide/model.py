@@ -574,10 +574,12 @@ _UNJOIN_OUTSIDE_VARIANT = "an unjoin, leave or Disconnect belongs in a join-type
 
 
 def _unjoins(step: Step) -> bool:
-    """Whether a step removes a device join or a work account registration."""
+    """Whether a step removes or replaces a device join or a work account registration
+    (``/forcerecovery`` re-registers the device with new keys)."""
     if step.action is not None and step.action.name == "dsregcmd_leave":
         return True
-    return "Disconnect" in step.labels or "/leave" in (step.command or "")
+    command = step.command or ""
+    return "Disconnect" in step.labels or "/leave" in command or "/forcerecovery" in command
 
 
 def _duplicates(path: str, ids: list[str]) -> Iterator[tuple[str, str]]:
