@@ -157,3 +157,11 @@ def test_old_tls_and_untrusted_certificates():
     _, by_id, raw = run(report(old, untrusted))
     assert cited(by_id["conn.tls-old"], raw) == ['"tls_version": "TLSv1.1",']
     assert cited(by_id["conn.certificate-untrusted"], raw) == ['"trust": "untrusted",']
+
+
+def test_a_report_answers_the_ask_for_network_evidence():
+    """With connectivity.json the network source is there: neither the settings captures nor
+    ``odfix collect --connectivity`` are asked for again."""
+    result, _, _ = run(report(ok(SIGN_IN), ok(DEVICE_AUTH), ok(REGISTRATION)))
+    asked = {a.file for a in result.ask_for}
+    assert not asked & {"connectivity.json", "winhttp_proxy.txt", "schannel.reg"}

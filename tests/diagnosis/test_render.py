@@ -25,6 +25,29 @@ def test_brackets_in_evidence_are_printed_as_they_are():
     render(diagnosis, console)
     text = console.export_text()
     for literal in ("[title]", "[detail]", "[why]", "[note]", "[step]", "[esc]", "[problem]",
-                    "Problem found: [x]", "(local-admin)", "a.txt:3  Value : [/bold] [red]x[/red]"):
+                    "Problem found: [x]", "(local-admin: a local administrator of this PC)",
+                    "a.txt:3  Value : [/bold] [red]x[/red]"):
         assert literal in text, literal
     assert "y" * (QUOTE_CHARS - 29) + "…" in text
+
+
+def test_a_hand_over_verdict_says_the_plan_is_only_meanwhile():
+    """"not fixable on this PC" and a plan must not read as two answers: the plan is what the PC
+    can do while the hand-over under Escalate is the fix."""
+    def text(verdict: str) -> str:
+        diagnosis = Diagnosis(
+            join_type="unknown", causes=[Cause(id="connectivity-tls", confidence=0.5,
+                                               summary="s", finding_ids=[])],
+            findings=[], plan=[PlanItem(method="connectivity-checks", why="w", context="user",
+                                        cause="connectivity-tls")],
+            healthy=False, verdict=verdict, escalation="To the network team: x",
+            pcs=[PcResult(name="pc", join_type="unknown")])
+        console = Console(record=True, width=300)
+        render(diagnosis, console)
+        return console.export_text()
+
+    handed = text("Not enough evidence: connectivity-tls (confidence 0.47); not fixable on this "
+                  "PC: to the network team")
+    assert "Plan on the PC meanwhile (the fix itself is the hand-over under Escalate" in handed
+    assert "connectivity-checks (user: in the user's session)" in handed
+    assert "meanwhile" not in text("Problem found: connectivity-tls (confidence 0.9)")

@@ -7,10 +7,10 @@ import pytest
 from odfix.diagnosis.rules import aad_events, credentials, dsregcmd, identities, network
 from odfix.diagnosis.rules.context import RuleContext
 from odfix.evidence import aad_events as aad_parser
+from odfix.evidence import aad_text, office_identity, onedrive
 from odfix.evidence import credentials as cred_parser
 from odfix.evidence import dsregcmd as dsreg_parser
 from odfix.evidence import network as net_parser
-from odfix.evidence import office_identity, onedrive
 from odfix.guide.codes import load_catalog
 
 from .conftest import SCENARIOS
@@ -148,3 +148,15 @@ def test_one_mfa_prompt_is_not_a_cause():
     prompt = next(f for f in aad_events.findings(log, context())
                   if f.id == "aad.interaction-required")
     assert prompt.weights == {"recurring-conditional-access": 0.2}
+
+
+def test_prompts_without_times_and_expected_interrupts_read_right():
+    """Event Viewer text gives no times (REAL: kiosk-mfa-events-learn): the prompt is counted,
+    not called "0 occurrences"; AADSTS50158 is an expected interrupt, not an unexplained error."""
+    folder = SCENARIOS.parent / "real" / "kiosk-mfa-events-learn"
+    log = aad_text.parse_text((folder / "aad_operational.txt").read_bytes())
+    found = {f.id: f for f in aad_events.findings(log, context())}
+    assert found["aad.interaction-required"].title.startswith("1 event(s) of interaction")
+    assert "without times" in found["aad.interaction-required"].title
+    assert "AADSTS50158" in found["aad.interrupts"].title and not found["aad.interrupts"].weights
+    assert "aad.other-errors" not in found

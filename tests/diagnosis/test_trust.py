@@ -31,6 +31,9 @@ def test_a_lone_network_timeout_plans_the_checks_and_asks_for_the_captures():
     assert "join type is unknown" in ask["dsregcmd_status.txt"].why
     assert ask["dsregcmd_status.txt"].command == "dsregcmd /status > dsregcmd_status.txt"
     assert {"winhttp_proxy.txt", "schannel.reg"} <= set(ask)
+    # Network evidence asked for: the live test odfix itself can run says more than the settings.
+    assert ask["connectivity.json"].command == "odfix collect --connectivity"
+    assert "TLS 1.2+ handshake" in ask["connectivity.json"].why
 
 
 def test_the_cloned_image_plan_needs_one_known_join_type():
@@ -89,6 +92,16 @@ def test_device_auth_that_could_not_run_is_no_proof():
 def test_a_key_sign_test_that_did_not_run_is_no_failure():
     result = run(Pc(key_sign="Must Run Elevated to test."))
     assert "dsreg.key-sign-failed" not in {f.id for f in result.findings}
+
+
+def test_a_disabled_device_says_why_the_reconnect_is_withheld():
+    """DeviceAuthStatus "disabled or deleted" with AADSTS135011: the withheld Method 2 names the
+    disabled device and the admin, not a missing proof the technician can see on screen."""
+    result = run(Pc(domain_joined=False, prt=False, prt_error="135011",
+                    device_auth="FAILED. Device is either disabled or deleted"))
+    (withheld,) = result.withheld
+    assert withheld.method == "reconnect-work-account"
+    assert "device is disabled" in withheld.why and "re-enables" in withheld.why
 
 
 def test_confidence_reflects_the_sources_present():

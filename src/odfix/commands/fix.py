@@ -48,7 +48,9 @@ def _narrator(enabled: bool) -> "Narrator":
 def _print_report(report: "FixReport") -> None:
     """Each step with its status, then each change or observation on its own unwrapped line."""
     if report.steps:
-        output.console.rule(f"odfix fix — {report.cause} on a {report.join_type} PC")
+        from odfix.diagnosis.models import a_pc
+
+        output.console.rule(f"odfix fix — {report.cause} on {a_pc(report.join_type)}")
     for step in report.steps:
         style = STATUS_STYLE.get(step.status, "")
         output.console.print(f"[{style}]{step.status:>11}[/]  {step.id}  {escape(step.title)}",

@@ -60,6 +60,14 @@ WHY: dict[str, str] = {
     "schannel.reg": "Whether TLS 1.2 is turned off for the whole machine",
 }
 USER_SESSION = " Run it in the user's own Command Prompt (not \"Run as administrator\")."
+CONNECTIVITY = CaptureRequest(
+    file="connectivity.json", command="odfix collect --connectivity",
+    why=("Where odfix can run on the PC, this one command writes a bundle with a live "
+         "connectivity test (connectivity.json: DNS, TCP and a TLS 1.2+ handshake to the sign-in, "
+         "device-authentication, device-registration and SharePoint endpoints, the certificate "
+         "issuer, the proxy used, the cipher-suite order) together with the other captures listed "
+         "here; send the zip it writes." + USER_SESSION))
+"""Asked for with the network captures: the live test they cannot give (docs/diagnosis.md)."""
 
 CORE = ("dsregcmd", "aad_events")
 """What every diagnosis needs before it can call a PC healthy."""
@@ -160,6 +168,8 @@ def ask_for(pcs: Sequence[Looked], groups: Sequence[str]) -> list[CaptureRequest
                 extra = USER_SESSION if group == "dsregcmd" else ""
                 asks.append(CaptureRequest(file=file, command=COMMANDS[file], pc=name,
                                            why=WHY[file] + "." + extra))
+            if group == "network":
+                asks.append(CONNECTIVITY.model_copy(update={"pc": name}))
     return asks
 
 

@@ -5,7 +5,15 @@ from datetime import datetime
 
 from odfix.diagnosis import causes as ranking
 from odfix.diagnosis import coverage, fleet, plan
-from odfix.diagnosis.models import Cause, CauseId, Diagnosis, Finding, JoinType, PcResult
+from odfix.diagnosis.models import (
+    NOT_ON_PC,
+    Cause,
+    CauseId,
+    Diagnosis,
+    Finding,
+    JoinType,
+    PcResult,
+)
 from odfix.diagnosis.rules import (
     aad_events,
     connectivity,
@@ -83,7 +91,7 @@ def _verdict(outcome: str, ranked: Sequence[Cause], count: int, handover: str | 
     top = ranked[0]
     if top.id != "healthy":
         verdict = f"{VERDICTS[outcome]}: {top.id} (confidence {top.confidence:.2f})"
-        return f"{verdict}; not fixable on this PC: {handover[:1].lower()}{handover[1:]}" \
+        return f"{verdict}{NOT_ON_PC}{handover[:1].lower()}{handover[1:]}" \
             if handover else verdict
     if outcome == "healthy":
         return (f"Healthy: no sign of the 0x8004de40 family on "

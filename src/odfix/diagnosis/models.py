@@ -21,11 +21,38 @@ StepContext = Literal["user", "elevated", "local-admin", "ui"]
 Outcome = Literal["problem", "healthy", "not-enough-evidence"]
 SessionKind = Literal["user", "system", "local-account", "unknown"]
 """Who ran ``dsregcmd /status``: the user-scoped sections describe that account."""
-__all__ = ["CAUSE_IDS", "CaptureRequest", "Cause", "CauseId", "Coverage", "Diagnosis", "Finding",
-           "JoinType", "Outcome", "PcResult", "PlanItem", "SessionKind", "Severity",
-           "StepContext", "Withheld"]
+__all__ = [
+    "CAUSE_IDS",
+    "NOT_ON_PC",
+    "CaptureRequest",
+    "Cause",
+    "CauseId",
+    "Coverage",
+    "Diagnosis",
+    "Finding",
+    "JoinType",
+    "Outcome",
+    "PcResult",
+    "PlanItem",
+    "SessionKind",
+    "Severity",
+    "StepContext",
+    "Withheld",
+    "a_pc",
+]
 
 CAUSE_IDS: tuple[CauseId, ...] = get_args(CauseId)
+
+
+NOT_ON_PC = "; not fixable on this PC: "
+"""Joins the verdict to whom the fix belongs when it is not on the PC (``Diagnosis.verdict``)."""
+
+
+def a_pc(join_type: str) -> str:
+    """``an entra-joined PC``, ``a hybrid-joined PC``; ``a PC with no join`` for ``none``."""
+    if join_type == "none":
+        return "a PC with no join"
+    return f"{'an' if join_type[:1] in 'aeiou' else 'a'} {join_type} PC"
 
 
 class Finding(BaseModel):

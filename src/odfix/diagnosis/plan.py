@@ -21,6 +21,7 @@ from odfix.diagnosis.models import (
     PlanItem,
     StepContext,
     Withheld,
+    a_pc,
 )
 from odfix.guide.model import Guide
 
@@ -109,7 +110,15 @@ def build(causes: Sequence[Cause], findings: Sequence[Finding], join_type: JoinT
             if justified is None:
                 withheld.append(Withheld(
                     method=method.id, cause=cause.id, needs=proof.needs(method.id, join_type),
-                    why=_withheld_why(method.id, join_type)))
+                    why=_withheld_why(method.id, join_type, findings)))
+                continue
+            first = next((i.method for i in items if i.destructive), None)
+            if destructive and first is not None:
+                withheld.append(Withheld(
+                    method=method.id, cause=cause.id,
+                    needs=f"{first} to have run without fixing it, and a new diagnosis",
+                    why=(f"{first} earlier in this plan already removes and renews the "
+                         f"registration; {method.id} would do it again at once")))
                 continue
             variant = guide.method(method.id).variant_for(join_type)
             note = f"{variant.title}: {variant.why}" if variant else ""
@@ -136,11 +145,15 @@ def handover(cause: Cause, findings: Sequence[Finding]) -> str | None:
     return text.split(":", 1)[0] if text else None
 
 
-def _withheld_why(method: str, join_type: JoinType) -> str:
+def _withheld_why(method: str, join_type: JoinType, findings: Sequence[Finding]) -> str:
     if join_type == "unknown":
         return (f"{method} unjoins or removes a registration, and the join type is unknown: "
                 "odfix plans no Disconnect, unjoin or leave without it")
     if proof.rule_for(method, join_type) is None:
-        return f"{method} has nothing to act on on a {join_type} PC"
+        return f"{method} has nothing to act on on {a_pc(join_type)}"
+    if any(proof.base_id(f) in proof.DISABLED for f in findings):
+        return (f"Entra ID says the device is disabled: an administrator re-enables it (see "
+                f"Escalate), and {method} would not help; DeviceAuthStatus \"disabled or "
+                "deleted\" proves nothing while the device is reported disabled")
     return (f"{method} unjoins or removes a registration, and the evidence does not show that "
             "the registration is what is broken")

@@ -13,7 +13,7 @@ device is disabled, ``DeviceAuthStatus``'s "disabled or deleted" proves nothing 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from odfix.diagnosis.models import Finding, JoinType
+from odfix.diagnosis.models import Finding, JoinType, a_pc
 
 DEVICE_GONE_AADSTS = frozenset({50155, 700003, 130008})
 """Entra ID no longer knows the device object: DeviceAuthenticationFailed (device deleted),
@@ -92,6 +92,6 @@ def needs(method: str, join_type: JoinType) -> str:
                 "findings that the registration exists and is broken")
     rule = rule_for(method, join_type)
     if rule is None:
-        return f"nothing: on a {join_type} PC there is no registration for {method} to remove"
+        return f"nothing: on {a_pc(join_type)} there is no registration for {method} to remove"
     return (f"one of {', '.join(rule.exists)} (the registration exists) and one of "
             f"{', '.join(rule.broken)} with error severity (it is what is broken)")

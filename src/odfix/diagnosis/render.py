@@ -3,7 +3,7 @@
 from rich.console import Console
 from rich.table import Table
 
-from odfix.diagnosis.models import Diagnosis, Finding
+from odfix.diagnosis.models import NOT_ON_PC, Diagnosis, Finding
 from odfix.output import escape
 
 QUOTE_CHARS = 110
@@ -12,6 +12,9 @@ _MARK = {"error": "[red]✖[/red]", "warning": "[yellow]▲[/yellow]", "info": "
 _COLOUR = {"healthy": "green", "problem": "red", "not-enough-evidence": "yellow"}
 _USER_SCOPED = {"trusted": "describe the user", "not-the-user": "describe the machine account "
                 "(captured as SYSTEM)", "not-captured": "not captured"}
+WHO = {"user": "in the user's session", "elevated": "an administrator's elevated prompt",
+       "local-admin": "a local administrator of this PC", "ui": "by hand, on screen"}
+"""Who does a plan item: its context (``PlanItem.context``) in words."""
 
 
 def render(diagnosis: Diagnosis, console: Console) -> None:
@@ -35,10 +38,15 @@ def render(diagnosis: Diagnosis, console: Console) -> None:
         _finding(finding, console)
     if diagnosis.plan:
         console.print()
-        console.print("[bold]Plan[/bold] (from the guide, in its order; nothing is changed here)")
+        if NOT_ON_PC in diagnosis.verdict:
+            console.print("[bold]Plan on the PC meanwhile[/bold] (the fix itself is the hand-over "
+                          "under Escalate; from the guide, in its order; nothing is changed here)")
+        else:
+            console.print("[bold]Plan[/bold] (from the guide, in its order; run it with odfix "
+                          "fix, or by hand with odfix guide; nothing is changed here)")
         for number, item in enumerate(diagnosis.plan, start=1):
-            console.print(f" {number}. [bold]{item.method}[/bold] ({item.context}) "
-                          f"— {escape(item.why)}")
+            console.print(f" {number}. [bold]{item.method}[/bold] ({item.context}: "
+                          f"{WHO[item.context]}) — {escape(item.why)}")
             if item.note:
                 console.print(f"    {escape(item.note)}")
             if item.justified_by:
@@ -47,8 +55,8 @@ def render(diagnosis: Diagnosis, console: Console) -> None:
                 console.print(f"    [dim]steps: {escape(' → '.join(item.steps))}[/dim]")
     if diagnosis.withheld:
         console.print()
-        console.print("[bold]Withheld[/bold] (unjoins or removes a registration; the evidence "
-                      "does not justify it)")
+        console.print("[bold]Withheld[/bold] (unjoins or removes a registration; not planned, "
+                      "for the reason given)")
         for withheld in diagnosis.withheld:
             console.print(f" - [bold]{withheld.method}[/bold]: {escape(withheld.why)}")
             console.print(f"    [dim]needs: {escape(withheld.needs)}[/dim]")
@@ -65,7 +73,12 @@ def _evidence(diagnosis: Diagnosis, console: Console) -> None:
                   f"user-scoped dsregcmd fields {_USER_SCOPED[coverage.user_scoped]}")
     if not diagnosis.ask_for:
         return
-    console.print("[bold]Ask the user for[/bold] (in their own Command Prompt, then zip and send):")
+    if diagnosis.outcome == "healthy":
+        console.print("[bold]If the user still sees the error, ask for[/bold] (captured while "
+                      "it shows, in their own Command Prompt, then zip and send):")
+    else:
+        console.print("[bold]Ask the user for[/bold] (in their own Command Prompt, then zip and "
+                      "send):")
     for ask in diagnosis.ask_for:
         pc = f"{ask.pc}: " if ask.pc else ""
         console.print(f" - {escape(pc + ask.file)}: {escape(ask.why)}")

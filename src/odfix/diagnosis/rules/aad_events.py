@@ -68,6 +68,7 @@ def findings(log: AadEventLog, context: RuleContext) -> list[Finding]:
     """One finding per kind of failure the AAD events show; cadence for interaction prompts."""
     by_category: dict[str, list[AadEvent]] = {}
     other: list[AadEvent] = []
+    interrupts: list[AadEvent] = []
     for event in log.events:
         if not event.is_aad:
             continue
@@ -75,7 +76,11 @@ def findings(log: AadEventLog, context: RuleContext) -> list[Finding]:
         categories = [state] if state else context.classify(event.codes, event.aadsts)
         for category in categories:
             by_category.setdefault(category, []).append(event)
-        if event.level in ("error", "critical") and not any(c in KNOWN for c in categories):
+        if any(c in KNOWN for c in categories):
+            continue
+        if "interrupt" in categories:
+            interrupts.append(event)
+        elif event.level in ("error", "critical"):
             other.append(event)
     groups = {**_GROUPS, **{key: group for key, (_, group) in _REFUSALS.items()}}
     found = [
@@ -88,6 +93,14 @@ def findings(log: AadEventLog, context: RuleContext) -> list[Finding]:
             title=(f"{len(other)} other AAD error event(s){_span(other)} that point at none of "
                    f"the causes ({_codes(other) or 'no code'})"),
             evidence=[e.citation for e in _cited(other)], details=_details(other),
+        ))
+    if interrupts:
+        found.append(Finding(
+            id="aad.interrupts", severity="info", source=SOURCE,
+            title=(f"{len(interrupts)} expected sign-in prompt(s){_span(interrupts)} "
+                   f"({_codes(interrupts)}): part of an interactive sign-in (MFA, 'Stay signed "
+                   "in?', an external challenge), not failures"),
+            evidence=[e.citation for e in _cited(interrupts)], details=_details(interrupts),
         ))
     prompts = [e for c in RECURRING for e in by_category.get(c, [])]
     if prompts:
@@ -156,10 +169,16 @@ def _interaction(events: list[AadEvent], frequency_code: bool) -> Finding:
             weights={"recurring-conditional-access": 0.85}, details=_details(events),
         )
     period = f", median gap {found.period_hours:g} h" if found.period_hours else ""
+    untimed = sum(e.time is None for e in events)
+    if untimed == len(events):
+        title = (f"{len(events)} event(s) of interaction required ({codes}), without times: "
+                 "no cadence can be read")
+    else:
+        extra = f", {untimed} more without a time" if untimed else ""
+        title = (f"{len(found.occurrences)} occurrence(s) of interaction required "
+                 f"({codes}{period}{extra}), not at a regular cadence")
     return Finding(
-        id="aad.interaction-required", severity="warning", source=SOURCE,
-        title=(f"{len(found.occurrences)} occurrence(s) of interaction required "
-               f"({codes}{period}), not at a regular cadence"),
+        id="aad.interaction-required", severity="warning", source=SOURCE, title=title,
         evidence=[e.citation for e in _cited(events)],
         weights={"recurring-conditional-access": (0.35 if len(found.occurrences) >= 3 else 0.2)
                  + (0.15 if frequency_code else 0.0)},

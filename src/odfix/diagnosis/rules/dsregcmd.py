@@ -4,7 +4,7 @@ Fields of User State and SSO State are user-scoped: captured as SYSTEM they desc
 account and are not weighed; in a local account's session no PRT is expected (``session``).
 """
 
-from odfix.diagnosis.models import Finding
+from odfix.diagnosis.models import Finding, a_pc
 from odfix.diagnosis.proof import DEVICE_DISABLED_AADSTS, DEVICE_GONE_AADSTS
 from odfix.diagnosis.rules import session as sessions
 from odfix.diagnosis.rules.context import ACCOUNT_NOT_IN_TENANT_AADSTS, RuleContext
@@ -152,7 +152,7 @@ def _prt_missing(status: DsregStatus, _: RuleContext) -> list[Finding]:
         return []
     return [Finding(
         id="dsreg.prt-missing", severity="error", source=SOURCE,
-        title=f"No Primary Refresh Token (AzureAdPrt NO) on a {status.join_type} PC",
+        title=f"No Primary Refresh Token (AzureAdPrt NO) on {a_pc(status.join_type)}",
         evidence=_sso(status, "AzureAdPrt"), weights={"device-registration": 0.7},
     )]
 
