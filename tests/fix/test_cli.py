@@ -135,7 +135,7 @@ def test_resume_never_crosses_scenarios(capsys, data_dir):
     from odfix.fix.journal import Journal
 
     assert main(["fix", "--simulate", "device-registration-corrupt", "--apply", "--yes",
-                 "--json"]) == ExitCode.NEEDS_USER
+                 "--allow-unjoin", "--json"]) == ExitCode.NEEDS_USER  # pauses at Disconnect
     paused = _one_json_line(capsys.readouterr().out)
     code = main(["fix", "--simulate", "entra-joined-needs-admin", "--resume", "--yes", "--json"])
     other = _one_json_line(capsys.readouterr().out)

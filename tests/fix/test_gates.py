@@ -79,6 +79,40 @@ def test_no_destructive_step_while_the_live_join_type_is_unknown(make_host, tmp_
     assert host.inner.state.registration.device_id is not None
 
 
+class Declines(SimulatedPerson):
+    """A person who answers no to the checklist before a removal, yes to everything else."""
+
+    def confirm(self, question: str) -> bool:
+        self.log.append(question)
+        return "Is every item done?" not in question
+
+
+def test_an_unattended_leave_needs_the_checklist_vouched_for(make_host, tmp_path):
+    """--yes has no person to confirm "Before removing a device or account registration" (the
+    BitLocker key, Intune/Autopilot, a local admin, the right to join, unsynced uploads)."""
+    host = Wrapped(make_host("cloned-image"))
+    report = Engine(host, FixOptions(apply=True, yes=True), Journal(tmp_path / "a.jsonl")).run()
+    assert report.exit_code == ExitCode.NEEDS_USER
+    assert "checklist" in report.reason and "--allow-unjoin" in report.reason
+    assert not any("/leave" in argv for argv in host.commands)
+    assert host.inner.state.registration.device_id is not None
+    vouched = Engine(host, FixOptions(apply=True, yes=True, allow_unjoin=True),
+                     Journal(tmp_path / "b.jsonl")).run()
+    assert "checklist" not in vouched.reason
+    assert ["dsregcmd", "/debug", "/leave"] in host.commands
+
+
+def test_a_person_who_has_not_done_the_checklist_stops_the_removal(make_host, tmp_path):
+    host = make_host("cloned-image")
+    person = Declines(host.state)
+    report = Engine(host, FixOptions(apply=True), Journal(tmp_path / "j.jsonl"),
+                    person=person).run()
+    assert report.exit_code == ExitCode.NEEDS_USER and "checklist" in report.reason
+    asked = next(q for q in person.log if "Is every item done?" in q)
+    assert "BitLocker" in asked and "local administrator" in asked and "upload" in asked
+    assert host.state.registration.device_id is not None
+
+
 def test_leave_refuses_when_dsregcmd_cannot_tell_the_join_type(make_host):
     host = Wrapped(make_host("cloned-image"))
     host.garble_dsregcmd = True

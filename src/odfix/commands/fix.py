@@ -107,7 +107,9 @@ def fix(
     method: str | None = typer.Option(None, "--method", help="Run only this guide method."),
     resume: bool = typer.Option(False, "--resume", help="Continue the last unfinished run."),
     allow_unjoin: bool = typer.Option(
-        False, "--allow-unjoin", help="Allow Method 2 to unjoin an Entra joined PC."),
+        False, "--allow-unjoin",
+        help=("Allow Method 2 to unjoin an Entra joined PC; unattended (--yes), vouch that the "
+              "checklist before removing a registration is done.")),
     simulate: str | None = typer.Option(
         None, "--simulate", metavar="SCENARIO",
         help=f"Run on a simulated PC instead; SCENARIO is one of: {SCENARIOS}."),

@@ -192,6 +192,8 @@ class Engine:
         self.diagnosis: Diagnosis | None = None
         """This process's diagnosis of the live PC (never one read from the journal)."""
         self.admin: str | None = None
+        self.checked: set[str] = set()
+        """The checklists confirmed in this run (asked once, before the first risky step)."""
         self.timing = Timing(settle_s=options.settle_s, timeout_s=options.verify_timeout_s,
                              poll_s=options.poll_s)
 
@@ -439,6 +441,8 @@ class Engine:
         if live not in written_for:
             return (f"step {step_id} was planned for a {'/'.join(written_for)} PC, but this PC "
                     f"is {live} now; run odfix fix --apply to plan again")
+        if blocked := self._checklist(variant.checklist if variant else None):
+            return blocked
         if live != "entra-joined" and step.context is not StepContext.LOCAL_ADMIN:
             return None
         if not self.options.allow_unjoin:
@@ -448,6 +452,29 @@ class Engine:
             if self.admin is None:
                 return "no local administrator account was confirmed; " + UNJOIN_REASON
             self.narrate("gate", f"local administrator account confirmed: {self.admin}")
+        return None
+
+    def _checklist(self, checklist_id: str | None) -> str | None:
+        """Why the checklist before a removal (the guide's ``before-unjoin``) is not done yet.
+
+        The person at the PC confirms it, item by item in one question; an unattended run
+        (``--yes``) goes on only with ``--allow-unjoin``, the technician's word that it is done.
+        """
+        checklist_id = checklist_id or next((c.id for c in self.guide.checklists), None)
+        if checklist_id is None or checklist_id in self.checked:
+            return None
+        checklist = self.guide.checklist(checklist_id)
+        if self.person is None and not self.options.allow_unjoin:
+            return (f'this step removes a registration and the checklist "{checklist.title}" '
+                    "is not confirmed: run odfix fix --apply with a person at the PC, or add "
+                    "--allow-unjoin once every item is done")
+        if self.person is not None and not self.person.confirm(
+                f"{checklist.title}: " + " ".join(f"[ ] {i.text}" for i in checklist.items)
+                + " Is every item done?"):
+            return (f'the checklist "{checklist.title}" is not done; odfix removes no '
+                    "registration before it is (escalate the item that fails)")
+        self.checked.add(checklist_id)
+        self.narrate("gate", f'checklist "{checklist.title}" confirmed')
         return None
 
     def _test(self, method: Method) -> None:
