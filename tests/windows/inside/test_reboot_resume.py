@@ -83,8 +83,9 @@ def logon() -> subprocess.CompletedProcess[str]:
 def test_method_2_reboots_and_resumes_from_runonce(pc: dict[str, Path]) -> None:
     config = json.loads(pc["config"].read_text())
     host = WindowsHost(**config["host"])
-    options = FixOptions(apply=True, yes=True, method="reconnect-work-account", settle_s=0,
-                         resume_argv=config["resume_argv"])
+    # unattended: --allow-unjoin vouches for the checklist before the leave
+    options = FixOptions(apply=True, yes=True, allow_unjoin=True, method="reconnect-work-account",
+                         settle_s=0, resume_argv=config["resume_argv"])
     journal = Journal(pc["journal"])
     before = Engine(host, options, journal).run()
 
