@@ -1,6 +1,8 @@
 """The error-code catalog and ``odfix explain``."""
 
 import json
+import re
+from pathlib import Path
 from typing import get_args
 
 import pytest
@@ -256,3 +258,28 @@ def test_corrected_meanings():
     assert catalog.lookup("AADSTS50173").guide_path[0] == "new-password-sign-in"
     assert "reconnect-work-account" not in catalog.lookup("0x8004DE40").guide_path[:-1]
     assert catalog.lookup("0x8004DE40").guide_path[-1] == "dsregcmd-leave-join"
+
+
+REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
+UNDOCUMENTED = {"0xD0020017"}
+"""Printed by real captures (WamDefaultSet : ERROR (0xd0020017), NgcPreReq) with no meaning
+published anywhere we could find: explain says it is not in the catalog rather than guess."""
+
+
+def test_every_code_in_the_real_captures_is_catalogued():
+    """Issue 9: the dsregcmd registration codes (and the others) that occur in real captures."""
+    seen = {f"0x{m.upper()}" for p in REAL.glob("*/*") if p.suffix in {".txt", ".xml"}
+            for m in re.findall(r"0x([0-9a-fA-F]{8})\b", p.read_text(encoding="utf-8",
+                                                                   errors="replace"))}
+    catalog = load_catalog()
+    assert {"0x801C001D", "0x801C0021", "0x801C000C", "0x801C03F2", "0x80070002"} <= seen
+    missing = set()
+    for code in seen - UNDOCUMENTED:
+        try:
+            catalog.lookup(code)
+        except BadInput:
+            missing.add(code)
+    assert not missing
+    for code in UNDOCUMENTED:
+        with pytest.raises(BadInput):
+            catalog.lookup(code)
