@@ -181,3 +181,33 @@ def test_a_pending_sync_join_waits_for_entra_connect():
     assert finding.severity == "warning" and "0x801c03f2" in finding.title
     assert result.escalation and "sync scope" in result.escalation
     assert not planned(result) & DESTRUCTIVE
+
+
+BROKEN = {"device_auth": "FAILED. Device is either disabled or deleted", "key_sign": "FAILED",
+          "prt": False, "aad": ("700003",)}
+"""The strongest evidence that a registration is broken (deleted device, keys that cannot
+sign): the plan may then remove what the join type has, and nothing it does not have."""
+
+
+def test_method_2_takes_the_join_types_variant_or_none():
+    expected = {
+        "entra-joined": ("reconnect-work-account", "joined-local-admin"),
+        "hybrid-joined": ("reconnect-work-account", "hybrid-debug-leave"),
+        "entra-registered": ("reconnect-work-account", "registered-disconnect"),
+        "domain-joined": None, "none": None, "unknown": None,
+    }
+    pcs = {
+        "entra-joined": Pc(domain_joined=False, **BROKEN),
+        "hybrid-joined": Pc(**BROKEN),
+        "entra-registered": Pc(azure_ad_joined=False, domain_joined=False,
+                               workplace_joined=True, **BROKEN),
+        "domain-joined": Pc(azure_ad_joined=False, prejoin="scp", **BROKEN),
+        "none": Pc(azure_ad_joined=False, domain_joined=False, **BROKEN),
+        "unknown": Pc(dsregcmd=False, aad=("700003", "network")),
+    }
+    for join_type, pc in pcs.items():
+        result = run(pc, error_code="0x8004de40")
+        assert result.join_type == join_type
+        removing = [(i.method, i.variant) for i in result.plan if i.method in DESTRUCTIVE]
+        assert removing == ([expected[join_type]] if expected[join_type] else []), join_type
+        assert all(i.justified_by for i in result.plan if i.method in DESTRUCTIVE)
