@@ -301,3 +301,16 @@ def test_clear_office_identity_says_what_the_action_does(guide):
         assert phrase in text
     assert method.steps[0].action.name == "close_onedrive"
     assert method.steps[1].action.name == "clear_office_identity"
+
+
+def test_the_new_password_path_by_join_type(guide):
+    """Line of sight to a domain controller wherever AD checks the password (hybrid and domain
+    joined); no Windows sign-in where Windows does not use the work account."""
+    method = guide.method("new-password-sign-in")
+    for join_type in ("hybrid-joined", "domain-joined"):
+        steps = method.steps_for(join_type)
+        assert steps[0].title.startswith("Connect to the corporate network or VPN")
+    for join_type in ("entra-registered", "none"):
+        text = " ".join(said(s) for s in method.steps_for(join_type))
+        assert "Windows logo key + L" not in text and "sign in with the new password" in text
+    assert "Windows logo key + L" in said(method.steps_for("entra-joined")[0])
