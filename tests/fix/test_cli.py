@@ -243,7 +243,8 @@ def test_journal_run_is_one_readable_line_per_entry(capsys, data_dir):
     assert ("cause stale-token-password-change, join type entra-registered, plan "
             "new-password-sign-in") in out
     assert "credential — before {target: LegacyGeneric:target=MicrosoftOffice" in out
-    assert "paused      new-password-sign-in/1  Lock the PC (Windows logo key + L)" in out
+    # a registered PC: the user signs in to OneDrive, not to Windows
+    assert "paused      new-password-sign-in/2  When OneDrive or an Office app asks" in out
     assert "=" not in out.split("run-start", 1)[1].splitlines()[0]
 
 
