@@ -13,6 +13,7 @@ from odfix.guide.load import load_guide
 from odfix.hosts.simulated import build_host, load_scenario, scenario_names
 
 from .conftest import assert_cited
+from .test_proof_property import assert_justified
 
 CHANGED = datetime(2025, 7, 15, 9, tzinfo=UTC)
 
@@ -175,6 +176,7 @@ def test_simulated_pcs_are_diagnosed_with_their_cause(name, tmp_path):
     result = diagnose_host(build_host(scenario, tmp_path), scenario.error_code)
     expected = "device-registration" if scenario.cause == "cloned-image" else scenario.cause
     assert result.causes[0].id == expected
+    assert_justified(result)  # odfix fix --simulate / odfix demo: no removal without its proof
 
 
 def test_the_manifest_time_and_host_win(scenarios):
