@@ -160,3 +160,16 @@ class Diagnosis(BaseModel):
     ask_for: list[CaptureRequest] = Field(default_factory=list)
     withheld: list[Withheld] = Field(default_factory=list)
     coverage: Coverage = Field(default_factory=Coverage)
+
+    def key_evidence(self) -> str | None:
+        """The top cause's first cited line (``file:line: text``; an event's readable summary when
+        the finding has one), else the first finding's title."""
+        top = self.causes[0] if self.causes else None
+        finding = next((f for f in self.findings
+                        if top is not None and f.id in top.finding_ids and f.evidence), None)
+        if finding is not None:
+            cite = finding.evidence[0]
+            if finding.details:  # "line 3: 2026-01-11 23:09:16 UTC event 1098 0xCAA7000A …"
+                return f"{cite.file} {finding.details[0]}"
+            return f"{cite.file}:{cite.line}: {cite.text.strip()}"
+        return self.findings[0].title if self.findings else None

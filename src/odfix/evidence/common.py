@@ -1,6 +1,5 @@
 """Shared pieces of every evidence parser: decoding raw captures, citing lines, failing closed."""
 
-import codecs
 import json
 import re
 from collections.abc import Iterator
@@ -8,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from odfix.decoding import decode as decode  # re-exported: every parser reads through it
 from odfix.errors import BadInput
 
 MAX_ITEMS = 20_000
@@ -32,31 +32,6 @@ class Citation(BaseModel):
 
 class ParseError(BadInput):
     """A capture whose layout odfix does not recognise (exit 2, one line naming the file)."""
-
-
-def decode(data: bytes | str) -> str:
-    """Text of a capture whatever Windows wrote: UTF-16LE/BE (BOM or not), UTF-8 (BOM or not), OEM.
-
-    Output redirected by ``cmd`` is in the OEM code page; PowerShell 5 writes UTF-16LE with a
-    BOM; ``reg export`` writes UTF-16LE with a BOM. Line endings are left as they are.
-    """
-    if isinstance(data, str):
-        return data.removeprefix("\ufeff")
-    if data.startswith(codecs.BOM_UTF16_LE):
-        return data[2:].decode("utf-16-le", errors="replace")
-    if data.startswith(codecs.BOM_UTF16_BE):
-        return data[2:].decode("utf-16-be", errors="replace")
-    if data.startswith(codecs.BOM_UTF8):
-        return data[3:].decode("utf-8", errors="replace")
-    sample = data[:4096]
-    if len(sample) >= 4 and sample[1::2].count(0) > len(sample) // 4:
-        return data.decode("utf-16-le", errors="replace")
-    if len(sample) >= 4 and sample[0::2].count(0) > len(sample) // 4:
-        return data.decode("utf-16-be", errors="replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp437", errors="replace")
 
 
 def lines(data: bytes | str) -> list[str]:

@@ -34,7 +34,6 @@ from odfix.fix.verify import (
 from odfix.guide.load import load_guide
 from odfix.guide.model import Guide, Method, Step, StepContext
 from odfix.hosts.base import Context, Host
-from odfix.publish.ticket import key_evidence
 
 StepStatus = Literal["planned", "done", "done-before", "skipped", "paused", "failed", "declined"]
 ELEVATED_ACTIONS = ("dsregcmd_leave", "dsregcmd_join")
@@ -264,7 +263,7 @@ class Engine:
                            escalation=diagnosis.escalation,
                            host_name=pc.host_name if pc else None,
                            device_id=pc.device_id if pc else None, user=pc.user if pc else None,
-                           evidence=key_evidence(diagnosis))
+                           evidence=diagnosis.key_evidence())
         self.narrate("diagnosis", diagnosis.verdict)
         if diagnosis.healthy and not self.options.method:
             report.healthy = True

@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from odfix.decoding import decode
 from odfix.errors import FixFailed, WrongContext
-from odfix.evidence.common import decode
 from odfix.hosts import win_credentials, win_paths, win_process, win_registry
 from odfix.hosts.base import CommandResult, Context, RegValue, StoredCredential
 from odfix.hosts.win_context import detect_context

@@ -69,20 +69,6 @@ def kb_section(guide: "Guide", cause: str, methods: Sequence[str],
     return None
 
 
-def key_evidence(diagnosis: "Diagnosis") -> str | None:
-    """The top cause's first cited line (``file:line: text``; an event's readable summary when
-    the finding has one), else the first finding's title."""
-    top = diagnosis.causes[0] if diagnosis.causes else None
-    finding = next((f for f in diagnosis.findings
-                    if top is not None and f.id in top.finding_ids and f.evidence), None)
-    if finding is not None:
-        cite = finding.evidence[0]
-        if finding.details:  # "line 3: 2026-01-11 23:09:16 UTC event 1098 0xCAA7000A …"
-            return f"{cite.file} {finding.details[0]}"
-        return f"{cite.file}:{cite.line}: {cite.text.strip()}"
-    return diagnosis.findings[0].title if diagnosis.findings else None
-
-
 def _header(host: str | None, join_type: str, when: datetime | None) -> Item:
     stamp = (when or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return ("OneDrive sign-in (0x8004de40 family)",
@@ -99,7 +85,7 @@ def for_diagnosis(diagnosis: "Diagnosis", guide: "Guide", kb: str = "kb.html") -
         pcs = len(diagnosis.pcs)
         items.append(("Cause", f"{_cause_title(guide, top.id)} — {round(top.confidence * 100)}% "
                                f"({pcs} PC{'s' if pcs != 1 else ''})"))
-        evidence = key_evidence(diagnosis)
+        evidence = diagnosis.key_evidence()
         if evidence:
             items.append(("Evidence", evidence))
     items.append(("Done", "diagnosis only; nothing was changed on the PC"))
