@@ -77,6 +77,21 @@ def test_a_resumed_run_counts_the_deleted_credentials(capsys):
     assert lines[-1].endswith("(kb.html#case-after-password-reset)")
 
 
+def test_a_run_resumed_twice_reports_the_whole_run(capsys):
+    """Paused before the deletions, then after them: the last note still names the first
+    method, counts the credentials deleted in the middle part and keeps the evidence line."""
+    args = ["fix", "--simulate", "password-reset", "--apply", "--yes"]
+    assert main([*args, "--json"]) == 4
+    assert main([*args, "--resume", "--json"]) == 4
+    capsys.readouterr()
+    code, lines = _note(capsys, *args, "--resume", "--note")
+    done = next(line for line in lines if line.startswith("Done: "))
+    assert code == 0 and "new-password-sign-in: ran, still failing" in done
+    assert "Method 1 (credential-cleanup): fixed it" in done
+    assert "3 cached credentials deleted" in done
+    assert any(line.startswith("Evidence: aad_operational.xml") for line in lines)
+
+
 def test_markdown_escapes_what_would_format(capsys):
     _, lines = _note(capsys, "diagnose", str(CAPTURES[0]), "--note", "--format", "md")
     assert lines[0].startswith("**OneDrive sign-in") and all(x.startswith("- **")

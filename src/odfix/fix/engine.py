@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from odfix.diagnosis.models import Diagnosis
 from odfix.errors import BadInput, WrongContext
@@ -281,6 +281,7 @@ class Engine:
                   plan=plan, unattended=self.options.yes, method=self.options.method,
                   verdict=diagnosis.verdict, escalation=diagnosis.escalation,
                   host=self.host.hostname(), device_id=report.device_id, user=report.user,
+                  evidence=report.evidence,
                   justified_by={i.method: i.justified_by for i in diagnosis.plan if i.destructive})
         return self._apply(report, set())
 
@@ -299,7 +300,7 @@ class Engine:
         report = FixReport(run_id=run_id, cause=start.cause, plan=list(start.plan),
                            join_type=start.join_type, applied=True,
                            escalation=start.escalation, device_id=start.device_id,
-                           user=start.user)
+                           user=start.user, evidence=start.evidence)
         self.narrate("resume", f"resuming run {run_id} ({', '.join(report.plan)})")
         self.host.cancel_resume()
         if last.kind == "paused" and self.person is not None:
@@ -312,7 +313,7 @@ class Engine:
                 and self.host.boot_time() < last.time):
             self.narrate("resume", f"the restart of {last.step} never happened: doing it now")
             finished.discard(last.step)
-        return self._apply(report, finished, verified, started)
+        return self._apply(report, finished, verified, started, _Earlier(entries))
 
     def _still_fixed(self) -> FixReport | None:
         """Idempotence: a PC an earlier run of this host fixed, and that still verifies, is left
@@ -347,9 +348,16 @@ class Engine:
 
     def _apply(self, report: FixReport, finished: set[str],
                verified: frozenset[str] = frozenset(),
-               started: dict[str, datetime] | None = None) -> FixReport:
+               started: dict[str, datetime] | None = None,
+               earlier: "_Earlier | None" = None) -> FixReport:
+        earlier = earlier or _Earlier([])
         for method_id in report.plan:
             if method_id in verified:
+                report.steps.extend(
+                    self._step_report(method_id, step_id, step, "done-before",
+                                      earlier.notes.get(step_id))
+                    for step_id, step in self._steps(method_id, report.join_type))
+                report.verifications.extend(earlier.verifications.get(method_id, []))
                 continue
             method = self._method(method_id)
             steps = self._steps(method_id, report.join_type)
@@ -368,7 +376,8 @@ class Engine:
             before = None if method_id in (started or {}) else account_state(self.host)
             for step_id, step in steps:
                 if step_id in finished:
-                    report.steps.append(self._step_report(method_id, step_id, step, "done-before"))
+                    report.steps.append(self._step_report(method_id, step_id, step, "done-before",
+                                                          earlier.notes.get(step_id)))
                     continue
                 if step_id in risky and (blocked := self._gate(method, step_id, step,
                                                                report.join_type)):
@@ -559,3 +568,25 @@ class Engine:
         return StepReport(id=step_id, method=method_id, title=step.title,
                           action=step.action.name if step.action else None,
                           context=step.context.value, status=status, notes=notes or [])
+
+
+class _Earlier:
+    """What a resumed run's journal says its earlier part did: each finished step's notes and
+    each verified method's checks, so the resumed report (and its ticket note) covers the whole
+    run. A hand-edited entry that does not read as such is left out, never trusted."""
+
+    def __init__(self, entries: list[Entry]) -> None:
+        self.notes: dict[str, list[str]] = {}
+        self.verifications: dict[str, list[Verification]] = {}
+        for entry in entries:
+            if entry.kind == "step-done" and entry.step:
+                notes = entry.data.get("notes")
+                if isinstance(notes, list):
+                    self.notes[entry.step] = [n for n in notes if isinstance(n, str)]
+            elif entry.kind == "verify":
+                try:
+                    check = Verification.model_validate(entry.data)
+                except ValidationError:
+                    continue
+                self.verifications.setdefault(check.method, []).append(check)
+

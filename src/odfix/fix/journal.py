@@ -72,6 +72,8 @@ class RunStart(BaseModel):
     escalation: str | None = None
     device_id: str | None = None
     user: str | None = None
+    evidence: str | None = None
+    """The diagnosis's key evidence line, for the ticket note of the resumed run."""
 
 
 class Journal:
