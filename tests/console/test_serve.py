@@ -12,8 +12,9 @@ from odfix.console.db import Account, make_engine, sessions
 
 
 def _serve(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "ODFIX_GRAPH_CLIENT_SECRET"}
     return subprocess.run([sys.executable, "-m", "odfix", "serve", *args],
-                          env={**os.environ, "ODFIX_DATA_DIR": str(data), "COLUMNS": "200"},
+                          env={**env, "ODFIX_DATA_DIR": str(data), "COLUMNS": "200"},
                           capture_output=True, text=True, timeout=120)
 
 
@@ -40,6 +41,11 @@ def test_bad_options_get_one_line(tmp_path: Path) -> None:
     for args, code, text in (
         (["--workers", "2"], 2, "several workers need PostgreSQL"),
         (["--oidc-issuer", "https://login.example/"], 2, "go together"),
+        (["--graph-tenant", "contoso.example"], 2, "--graph-tenant and --graph-client-id"),
+        (["--graph-tenant", "contoso.example", "--graph-client-id", "c"], 2,
+         "credential: set ODFIX_GRAPH_CLIENT_SECRET or give --graph-certificate"),
+        (["--graph-tenant", "contoso.example", "--graph-client-id", "c",
+          "--graph-certificate", "/nonexistent/app.pfx"], 2, "no such file"),
         (["--db", "postgresql://odfix:secret@127.0.0.1:1/none", "--migrate-only"], 8,
          "cannot open the database"),
     ):

@@ -13,6 +13,7 @@ from odfix import output
 from odfix.errors import BadInput
 
 SECRET_ENV = "ODFIX_OIDC_CLIENT_SECRET"
+GRAPH_SECRET_ENV = "ODFIX_GRAPH_CLIENT_SECRET"
 
 
 def _default_db() -> str:
@@ -35,6 +36,18 @@ def serve(
         "https://login.microsoftonline.com/<tenant-id>/v2.0"),
     oidc_client_id: str | None = typer.Option(None, "--oidc-client-id",
                                               help="The app registration's client id."),
+    graph_tenant: str | None = typer.Option(
+        None, "--graph-tenant", help="Tenant (id or domain) to pull sign-in logs from, app-only."),
+    graph_client_id: str | None = typer.Option(
+        None, "--graph-client-id", help="The app registration the console pulls with."),
+    graph_certificate: Path | None = typer.Option(
+        None, "--graph-certificate", help="Its certificate (.pfx, or PEM with the key) instead "
+        "of a secret in ODFIX_GRAPH_CLIENT_SECRET."),
+    graph_url: str = typer.Option("https://graph.microsoft.com", "--graph-url",
+                                  help="Graph endpoint (national clouds)."),
+    graph_authority_host: str = typer.Option(
+        "https://login.microsoftonline.com", "--graph-authority-host",
+        help="Sign-in endpoint (national clouds)."),
     public_url: str | None = typer.Option(
         None, "--public-url", help="The URL people open (behind a reverse proxy)."),
     reset_admin_password: bool = typer.Option(
@@ -46,13 +59,14 @@ def serve(
     """Run the help-desk console: intake, cases, fleet reports, dashboard, tenant view, KB.
 
     The OIDC client secret, when the app registration has one, is read from
-    ODFIX_OIDC_CLIENT_SECRET (never from the command line).
+    ODFIX_OIDC_CLIENT_SECRET, and the Graph pull's client secret from ODFIX_GRAPH_CLIENT_SECRET
+    (never from the command line).
     """
     try:
         import uvicorn
 
         from odfix.console import auth, migrate
-        from odfix.console.config import ConsoleConfig, OidcConfig
+        from odfix.console.config import ConsoleConfig, GraphPullConfig, OidcConfig
         from odfix.console.db import make_engine, sessions
     except ImportError as error:
         raise BadInput(f"the console needs the 'console' extra: pip install 'odfix[console]' "
@@ -65,7 +79,20 @@ def serve(
     oidc = (OidcConfig(issuer=oidc_issuer, client_id=oidc_client_id,
                        client_secret=os.environ.get(SECRET_ENV) or None)
             if oidc_issuer and oidc_client_id else None)
-    config = ConsoleConfig(db_url=url, oidc=oidc, public_url=public_url,
+    graph = None
+    if bool(graph_tenant) != bool(graph_client_id):
+        raise BadInput("--graph-tenant and --graph-client-id go together")
+    if graph_tenant and graph_client_id:
+        if graph_certificate is not None and not graph_certificate.is_file():
+            raise BadInput(f"--graph-certificate {graph_certificate}: no such file")
+        if graph_certificate is None and not os.environ.get(GRAPH_SECRET_ENV):
+            raise BadInput(f"pulling from Graph needs the app's credential: set "
+                           f"{GRAPH_SECRET_ENV} or give --graph-certificate")
+        graph = GraphPullConfig(
+            tenant=graph_tenant, client_id=graph_client_id, secret_env=GRAPH_SECRET_ENV,
+            certificate=str(graph_certificate.resolve()) if graph_certificate else None,
+            graph_url=graph_url, authority_host=graph_authority_host)
+    config = ConsoleConfig(db_url=url, oidc=oidc, graph=graph, public_url=public_url,
                            secure_cookies=bool(public_url and public_url.startswith("https:")))
     engine = make_engine(url)
     try:

@@ -8,6 +8,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -23,7 +24,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from odfix.console import auth, cases, charts, dashboard, tenantview
+from odfix.console import auth, cases, charts, dashboard, tenantpull, tenantview
 from odfix.console.api import Front
 from odfix.console.config import ConsoleConfig
 from odfix.console.db import (
@@ -35,6 +36,7 @@ from odfix.console.db import (
     Report,
     Setting,
     Site,
+    TenantPull,
     make_engine,
     now,
     sessions,
@@ -52,9 +54,10 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def create_app(config: ConsoleConfig) -> Front:
+def create_app(config: ConsoleConfig, *, graph_http: Any = None) -> Front:
     """The ASGI app for one database (the schema must be migrated: ``odfix serve`` does it):
-    report ingest in front (``odfix.console.api``), the pages behind it."""
+    report ingest in front (``odfix.console.api``), the pages behind it. ``graph_http``: the
+    HTTP client msal signs in to Graph with (tests point it at a local authority)."""
     engine = make_engine(config.db_url)
     make_session = sessions(engine)
     with make_session() as db:
@@ -370,8 +373,34 @@ def create_app(config: ConsoleConfig) -> Front:
                     db: Session = Depends(get_db)) -> Response:
         rows = db.execute(select(Analysis.id, Analysis.name, Analysis.created_at)
                           .order_by(Analysis.id.desc()).limit(PAGE)).all()
+        pulls = db.scalars(select(TenantPull).order_by(TenantPull.id.desc()).limit(10)).all()
+        today = now().date()
         return render(request, "tenant.html", who, analyses=rows,
-                      companions=tenantview.COMPANIONS)
+                      companions=tenantview.COMPANIONS, graph=config.graph, pulls=pulls,
+                      since=today - timedelta(days=7), until=today)
+
+    @app.post("/tenant/pull")
+    def tenant_pull(request: Request, data: FormData = Depends(form),
+                    who: auth.Viewer = Depends(lead)) -> Response:
+        if config.graph is None:
+            raise OdfixError("pulling from Microsoft Graph is not configured on this server "
+                             "(odfix serve --graph-tenant … --graph-client-id …)")
+        since = _day(str(data.get("since", "")), "since")
+        until = min(_day(str(data.get("until", "")), "until") + timedelta(days=1), now())
+        plan = tenantpull.plan_for(since, until)
+        pull_id = tenantpull.start(make_session, config.graph, account=who.id,
+                                   name=str(data.get("name", "")).strip(), plan=plan,
+                                   http_client=graph_http)
+        return RedirectResponse(f"/tenant/pulls/{pull_id}", status_code=303)
+
+    @app.get("/tenant/pulls/{pull_id}")
+    def tenant_pull_page(request: Request, pull_id: int, who: auth.Viewer = Depends(signed_in),
+                         db: Session = Depends(get_db)) -> Response:
+        pull = db.get(TenantPull, pull_id)
+        if pull is None:
+            raise HTTPException(404, f"No pull {pull_id}.")
+        stalled = pull.status == "running" and now() - pull.updated_at > tenantpull.STALE
+        return render(request, "pull.html", who, pull=pull, stalled=stalled)
 
     @app.post("/tenant")
     def tenant_upload(request: Request, data: FormData = Depends(form),
@@ -442,6 +471,14 @@ def create_app(config: ConsoleConfig) -> Front:
         return RedirectResponse("/settings", status_code=303)
 
     return Front(app, config)
+
+
+def _day(text: str, what: str) -> datetime:
+    """A ``YYYY-MM-DD`` form field as midnight UTC."""
+    try:
+        return datetime.combine(date.fromisoformat(text.strip()), time(), UTC)
+    except ValueError:
+        raise OdfixError(f"{what}: give a date as YYYY-MM-DD") from None
 
 
 def _local(target: str) -> str:

@@ -21,9 +21,28 @@ class OidcConfig(BaseModel):
     """App role values (the ID token's ``roles`` claim) that grant each console role."""
 
 
+class GraphPullConfig(BaseModel):
+    """The app registration the console pulls sign-in logs with (app-only, client credentials).
+
+    Only where the credential is: the secret stays in the environment variable ``secret_env``
+    (never in this config, which workers receive through their environment, nor in a page)."""
+
+    tenant: str
+    client_id: str
+    secret_env: str = "ODFIX_GRAPH_CLIENT_SECRET"
+    certificate: str | None = None
+    """A ``.pfx`` or a PEM with key and certificate, instead of the secret."""
+    graph_url: str = "https://graph.microsoft.com"
+    authority_host: str = "https://login.microsoftonline.com"
+    rate_limit: int = Field(default=5, gt=0)
+    """Reporting requests per 10 s (Graph documents 5)."""
+
+
 class ConsoleConfig(BaseModel):
     db_url: str
     oidc: OidcConfig | None = None
+    graph: GraphPullConfig | None = None
+    """Set: leads can pull sign-in logs from Graph on the tenant page."""
     public_url: str | None = None
     """The URL people open (behind a reverse proxy); the OIDC redirect URI derives from it."""
     secure_cookies: bool = False

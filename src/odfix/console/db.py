@@ -237,6 +237,26 @@ class AnalysisUser(Base):
     __table_args__ = (Index("ix_analysis_users_upn", "upn"),)
 
 
+class TenantPull(Base):
+    """A sign-in pull from Microsoft Graph started in the console, its progress and outcome."""
+
+    __tablename__ = "tenant_pulls"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    since: Mapped[datetime] = mapped_column(UtcDateTime)
+    until: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    """``running``, ``done`` or ``failed``."""
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str | None] = mapped_column(Text)
+    analysis_id: Mapped[int | None] = mapped_column(ForeignKey("analyses.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """WAL (readers never block the writer), full fsync at commit, wait rather than fail."""
     cursor = dbapi_connection.cursor()

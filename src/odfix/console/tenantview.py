@@ -28,8 +28,6 @@ def _safe(name: str, fallback: str) -> str:
 def analyse(signins: list[tuple[str, bytes]], companions: dict[str, tuple[str, bytes]]
             ) -> "TenantAnalysis":
     """Run the tenant analysis on uploaded files (sign-in exports plus directory files)."""
-    from odfix.tenant.analyze import run
-
     if not signins:
         raise BadInput("upload at least one sign-in export (Graph JSON, portal CSV/JSON, "
                        "Log Analytics export or Parquet from 'odfix signins pull')")
@@ -47,7 +45,14 @@ def analyse(signins: list[tuple[str, bytes]], companions: dict[str, tuple[str, b
             path = base / f"{what}-{_safe(name, what + '.json')}"
             path.write_bytes(data)
             extra[what] = path
-        return run(files, **extra)  # type: ignore[arg-type]
+        return analyse_files(files, extra)
+
+
+def analyse_files(signins: list[Path], companions: dict[str, Path]) -> "TenantAnalysis":
+    """Run the tenant analysis on sign-in files and directory files (``COMPANIONS``)."""
+    from odfix.tenant.analyze import run
+
+    return run(signins, **companions)  # type: ignore[arg-type]
 
 
 def store(db: Session, name: str, result: "TenantAnalysis", account: int) -> Analysis:
