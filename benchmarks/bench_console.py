@@ -12,9 +12,10 @@ server (``/static/console.css``), measured in the same run, alternating with the
   one report per request, 32 concurrent connections from 2 processes; then the database is
   checked: every acknowledged report stored, none twice, every re-send answered "duplicate".
 * pages: 100,000 cases and 1,000,000 reports written straight into a fresh database (bulk
-  inserts, rollups filled by migration 0002's backfill; ``ODFIX_BENCH_SQLITE=path`` keeps and
-  reuses a filled SQLite file), then 60 signed-in requests per page (dashboard, case list, a
-  case, fleet) interleaved with the static page, one at a time, after a warm-up; p50/p95.
+  inserts, rollups filled by migration 0002's backfill; ``ODFIX_BENCH_SQLITE=path`` and
+  ``ODFIX_BENCH_PGROOT=folder`` keep and reuse a filled database), then 60 signed-in requests
+  per page (dashboard, case list, a case, fleet) interleaved with the static page, one at a
+  time, after a warm-up; p50/p95.
 """
 
 import asyncio
@@ -171,15 +172,18 @@ class Server:
         self.process.wait(timeout=30)
 
 
-def databases(which: list[str], base: Path) -> Iterator[tuple[str, str, Any]]:
-    """(name, URL, server to stop) for each database asked for."""
+def databases(which: list[str], base: Path, *, reuse: bool = False
+              ) -> Iterator[tuple[str, str, Any]]:
+    """(name, URL, server to stop) for each database asked for; ``reuse`` (pages): the filled
+    database kept by ``ODFIX_BENCH_SQLITE=file`` / ``ODFIX_BENCH_PGROOT=folder``, if set."""
     for name in which:
         if name == "sqlite":
-            kept = os.environ.get("ODFIX_BENCH_SQLITE")  # a database to reuse (pages)
+            kept = os.environ.get("ODFIX_BENCH_SQLITE") if reuse else None
             yield name, f"sqlite:///{kept or base / 'bench.db'}", None
         else:
-            pg = PgServer(durable=True)
-            yield name, pg.create("bench"), pg
+            root = os.environ.get("ODFIX_BENCH_PGROOT") if reuse else None
+            pg = PgServer(durable=True, keep=Path(root) if root else None)
+            yield name, pg.create("bench", reuse=root is not None), pg
 
 
 # -- ingest ----------------------------------------------------------------------------------
@@ -356,11 +360,11 @@ def populate(url: str, seed: int = 11) -> list[int]:
         for name in ("weekly_stats", "device_names"):
             conn.execute(text(f"DELETE FROM {name}"))
         rollup.backfill(conn)
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("ANALYZE"))
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as conn:
-            conn.execute(text("ANALYZE"))
+    # what autovacuum does to a live database (after a bulk load PostgreSQL's index-only scans
+    # still visit the heap until the visibility map is set); statistics on both
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE" if engine.dialect.name == "postgresql"
+                          else "ANALYZE"))
     engine.dispose()
     return ids
 
@@ -409,7 +413,8 @@ def _p95(latencies: list[float]) -> float:
 
 
 def bench_pages(which: list[str]) -> None:
-    for name, url, pg in databases(which, Path(tempfile.mkdtemp(prefix="odfix-bench-"))):
+    for name, url, pg in databases(which, Path(tempfile.mkdtemp(prefix="odfix-bench-")),
+                                   reuse=True):
         try:
             password, _ = prepare(url)
             ids = _populated(url)

@@ -48,21 +48,25 @@ def _run_as() -> str | None:
 class PgServer:
     """One running server; ``url(db)`` for a database on it, ``create(db)`` makes one."""
 
-    def __init__(self, *, durable: bool = False) -> None:
+    def __init__(self, *, durable: bool = False, keep: Path | None = None) -> None:
+        """``keep``: a folder to reuse (initialised on first use) and leave in place on stop."""
         bindir = binaries()
         if bindir is None:
             raise FileNotFoundError("PostgreSQL binaries not found (apt-get install postgresql)")
         self.user = _run_as()
+        self.kept = keep is not None
         # pytest's tmp folders are private to root: the server's user must reach its folder
-        self.root = Path(tempfile.mkdtemp(prefix="odfix-pg-", dir="/tmp"))
+        self.root = keep or Path(tempfile.mkdtemp(prefix="odfix-pg-", dir="/tmp"))
+        self.root.mkdir(parents=True, exist_ok=True)
         self.data = self.root / "data"
         self.port = _free_port()
         if self.user:
             entry = pwd.getpwnam(self.user)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
-        subprocess.run([str(bindir / "initdb"), "-D", str(self.data), "-U", "odfix",
-                        "--auth=trust", "-E", "UTF8", "--no-sync"],
-                       check=True, capture_output=True, user=self.user, cwd=self.root)
+        if not (self.data / "PG_VERSION").exists():
+            subprocess.run([str(bindir / "initdb"), "-D", str(self.data), "-U", "odfix",
+                            "--auth=trust", "-E", "UTF8", "--no-sync"],
+                           check=True, capture_output=True, user=self.user, cwd=self.root)
         settings = ["-c", "listen_addresses=127.0.0.1", "-c", f"port={self.port}",
                     "-c", f"unix_socket_directories={self.root}", "-c", "max_connections=200"]
         if not durable:  # tests only: nothing survives them anyway
@@ -93,10 +97,15 @@ class PgServer:
     def url(self, database: str) -> str:
         return f"postgresql://odfix@127.0.0.1:{self.port}/{database}"
 
-    def create(self, database: str) -> str:
+    def create(self, database: str, *, reuse: bool = False) -> str:
+        """A fresh database (``reuse``: keep it when it exists)."""
         import psycopg
 
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                  (database,)).fetchone()
+            if exists and reuse:
+                return self.url(database)
             conn.execute(f'DROP DATABASE IF EXISTS "{database}"')
             conn.execute(f'CREATE DATABASE "{database}"')
         return self.url(database)
@@ -110,4 +119,5 @@ class PgServer:
                 self.process.kill()
                 self.process.wait()
         self.log.close()
-        shutil.rmtree(self.root, ignore_errors=True)
+        if not self.kept:
+            shutil.rmtree(self.root, ignore_errors=True)

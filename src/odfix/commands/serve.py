@@ -121,7 +121,7 @@ def serve(
     output.err_console.print(f"odfix console on http://{host}:{port}/ ({_redact(url)})",
                              soft_wrap=True)
     uvicorn.run("odfix.console.app:from_env", factory=True, host=host, port=port,
-                workers=workers, proxy_headers=True, log_level="warning")
+                workers=workers, proxy_headers=True, log_level="warning", access_log=False)
 
 
 def _redact(url: str) -> str:

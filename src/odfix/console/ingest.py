@@ -15,12 +15,25 @@ import json
 import logging
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, bindparam, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    cast,
+    column,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+    values,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from odfix.console import rollup
@@ -97,12 +110,14 @@ class QueueFull(Exception):
 
 
 class Writer:
-    """The process's one ingest writer thread."""
+    """The process's one ingest writer thread. Several workers (PostgreSQL) write concurrently:
+    their batches take advisory locks on the PCs and users they touch (``write_batch``)."""
 
     def __init__(self, engine: Engine, *, max_batch: int = 500, max_queue: int = 20_000) -> None:
         self.engine = engine
         self.max_batch = max_batch
-        self.queue: queue.Queue[_Item | None] = queue.Queue(max_queue)
+        self.max_queue = max_queue
+        self.queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._loop, name="odfix-ingest", daemon=True)
         self.thread.start()
 
@@ -110,18 +125,17 @@ class Writer:
                      ) -> list[Status]:
         """Queue reports (each with its JSON text) and wait until they are committed or
         refused."""
+        if self.queue.qsize() + len(reports) > self.max_queue:
+            raise QueueFull
         loop = asyncio.get_running_loop()
         futures: list[asyncio.Future[Status]] = []
         for report, document in reports:
             future: asyncio.Future[Status] = loop.create_future()
-            item = _Item(token, report_row(report, document), report.verdict, future, loop)
-            try:
-                self.queue.put_nowait(item)
-            except queue.Full:
-                for earlier in futures:
-                    earlier.cancel()
-                raise QueueFull from None
+            self.queue.put(_Item(token, report_row(report, document), report.verdict, future,
+                                 loop))
             futures.append(future)
+        if len(futures) == 1:
+            return [await futures[0]]
         return list(await asyncio.gather(*futures))
 
     def close(self) -> None:
@@ -157,17 +171,21 @@ class Writer:
                 except Exception:
                     log.exception("ingest of run %s failed", item.row["run_id"])
                     results.append("error")
+        answers: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Status], Status]]] = {}
         for item, status in zip(batch, results, strict=True):
-            item.loop.call_soon_threadsafe(_resolve, item.future, status)
+            answers.setdefault(item.loop, []).append((item.future, status))
+        for loop, pairs in answers.items():  # one wake-up of each event loop per batch
+            loop.call_soon_threadsafe(_resolve, pairs)
 
     def _write(self, batch: list[_Item]) -> list[Status]:
         with self.engine.begin() as conn:
             return write_batch(conn, [(i.token, i.row, i.verdict) for i in batch])
 
 
-def _resolve(future: "asyncio.Future[Status]", status: Status) -> None:
-    if not future.done():
-        future.set_result(status)
+def _resolve(pairs: list[tuple["asyncio.Future[Status]", Status]]) -> None:
+    for future, status in pairs:
+        if not future.done():
+            future.set_result(status)
 
 
 def write_batch(conn: Connection, items: Sequence[tuple[str, dict[str, Any], str]]
@@ -194,11 +212,13 @@ def write_batch(conn: Connection, items: Sequence[tuple[str, dict[str, Any], str
             statuses.append("created")
     created: set[str] = set()
     if rows:
+        if conn.dialect.name == "postgresql":
+            _lock_keys(conn, rows.values())
         table = table_of(Report)
         stmt = (postgresql.insert(table) if conn.dialect.name == "postgresql"
                 else sqlite.insert(table)).on_conflict_do_nothing(index_elements=["run_id"])
-        ids: dict[int, str] = {i: r for i, r in conn.execute(
-            stmt.returning(table.c.id, table.c.run_id), list(rows.values()))}
+        ids: dict[int, str] = {i: r for i, r in conn.execute(  # run id order: no deadlocks
+            stmt.returning(table.c.id, table.c.run_id), [rows[k] for k in sorted(rows)])}
         created = {run_id for _, run_id in ids.items()}
         new = sorted((rows[r] | {"id": i} for i, r in ids.items()),
                      key=lambda r: r["finished_at"])
@@ -213,6 +233,20 @@ def write_batch(conn: Connection, items: Sequence[tuple[str, dict[str, Any], str
             seen.add(run_id)
         out.append(status)
     return out
+
+
+_LOCK = text("SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 0) "
+             "AS h FROM unnest(CAST(:keys AS text[])) AS k ORDER BY h) AS keys")
+
+
+def _lock_keys(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
+    """Hold (until commit) a PostgreSQL advisory lock on each PC and user of the batch, taken
+    in one order: a concurrent batch (another worker's) touching the same PC or user waits, so
+    it sees this batch's cases instead of opening a second one."""
+    keys = sorted({f"d:{r['device_id']}" for r in rows if r["device_id"]}
+                  | {f"u:{r['upn']}" for r in rows if r["upn"]})
+    if keys:
+        conn.execute(_LOCK, {"keys": keys})
 
 
 def _attach(conn: Connection, reports: list[dict[str, Any]], verdicts: dict[str, str]) -> None:
@@ -258,14 +292,27 @@ def _attach(conn: Connection, reports: list[dict[str, Any]], verdicts: dict[str,
     changed = [case for case in {id(c): c for _, c in links}.values()
                if case.dirty and case not in new]
     if changed:
-        conn.execute(update(table_of(Case)).where(c.id == bindparam("b_id")).values(
-            {name: bindparam(f"b_{name}", type_=c[name].type) for name in MUTABLE}),
-            [{"b_id": case.id, **{f"b_{k}": case.state[k] for k in MUTABLE}}
-             for case in changed])
+        _update_by_id(conn, table_of(Case), MUTABLE, sorted(
+            (case.id, *(case.state[k] for k in MUTABLE)) for case in changed))
     if links:
-        conn.execute(update(table_of(Report)).where(table_of(Report).c.id == bindparam("rid"))
-                     .values(case_id=bindparam("cid")),
-                     [{"rid": rid, "cid": case.id} for rid, case in links])
+        _update_by_id(conn, table_of(Report), ("case_id",),
+                      sorted((rid, case.id) for rid, case in links))
+
+
+def _update_by_id(conn: Connection, table: Table, names: Sequence[str],
+                  rows: list[tuple[Any, ...]]) -> None:
+    """Set ``names`` of the rows ``(id, *values)``: one ``UPDATE … FROM (VALUES …)`` on
+    PostgreSQL (one round trip), an executemany on SQLite (in-process)."""
+    if conn.dialect.name != "postgresql":
+        conn.execute(update(table).where(table.c.id == bindparam("b_id")).values(
+            {n: bindparam(f"b_{n}", type_=table.c[n].type) for n in names}),
+            [{"b_id": row[0], **{f"b_{n}": v for n, v in zip(names, row[1:], strict=True)}}
+             for row in rows])
+        return
+    given = values(column("b_id", table.c.id.type),
+                   *(column(f"b_{n}", table.c[n].type) for n in names), name="given").data(rows)
+    conn.execute(update(table).where(table.c.id == given.c.b_id).values(  # NULLs need a type
+        {n: cast(given.c[f"b_{n}"], table.c[n].type) for n in names}))
 
 
 def _match(cases: list[_Open], report: dict[str, Any]) -> _Open | None:
