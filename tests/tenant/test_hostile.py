@@ -123,3 +123,53 @@ def test_file_named_with_a_star_is_not_a_wildcard(capsys, fixtures, tmp_path):
     assert code == 0 and json.loads(out)["summary"]["signins"] == 1
     code, out, _ = cli(capsys, "analyze", str(tmp_path / "c[1].csv"), "--json")
     assert code == 0 and json.loads(out)["summary"]["signins"] == 4
+
+
+def wrong_types(fixtures: Path) -> tuple[list[dict], list[dict]]:
+    """Graph records as they are, and three with a field of a type no export has."""
+    good = json.loads((fixtures / "graph_beta_signins.json").read_text())["value"]
+    bad = [dict(good[0], id="bad-status", status="x"),
+           dict(good[0], id="bad-device", deviceDetail=[1]),
+           dict(good[0], id="bad-ca", appliedConditionalAccessPolicies=[1])]
+    return good, bad
+
+
+@pytest.mark.parametrize("shape", ["graph", "array", "ndjson"])
+def test_a_record_with_a_field_of_the_wrong_type_is_one_skipped_row(capsys, fixtures, tmp_path,
+                                                                      shape):
+    good, bad = wrong_types(fixtures)
+    records = [good[0], *bad, *good[1:]]
+    path = tmp_path / f"s.{'ndjson' if shape == 'ndjson' else 'json'}"
+    path.write_text({"graph": lambda: json.dumps({"value": records}),
+                     "array": lambda: json.dumps(records),
+                     "ndjson": lambda: "\n".join(map(json.dumps, records)) + "\n{broken\n",
+                     }[shape]())
+    code, out, err = cli(capsys, "analyze", str(path), "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["summary"]["signins"] == len(good)
+    refused = [m for m in result["load"]["malformed"] if "unexpected type" in m["reason"]]
+    assert len(refused) == len(bad)
+    if shape == "ndjson":
+        assert [m["line"] for m in refused] == [2, 3, 4]
+    else:
+        assert [m["reason"].split(":")[0] for m in refused] == [
+            "id 'bad-status'", "id 'bad-device'", "id 'bad-ca'"]
+    assert all("/dev/shm" not in m["reason"] and "odfix-" not in m["reason"] for m in refused)
+
+
+def test_a_file_of_wrong_typed_records_is_refused_in_one_line(capsys, fixtures, tmp_path):
+    _, bad = wrong_types(fixtures)
+    path = tmp_path / "s.ndjson"
+    path.write_text("\n".join(json.dumps(dict(bad[0], id=str(n))) for n in range(500)) + "\n")
+    code, out, err = cli(capsys, "analyze", str(path), "--json")
+    assert code == ExitCode.BAD_INPUT and len(err.strip().splitlines()) == 1
+    assert "records have fields of types no sign-in export has" in json.loads(out)["error"]
+
+
+def test_a_damaged_parquet_file_is_one_line(capsys, tmp_path):
+    path = tmp_path / "pull.parquet"
+    path.write_bytes(b"PAR1 cut short PAR1")
+    code, out, err = cli(capsys, "analyze", str(path), "--json")
+    assert code == ExitCode.BAD_INPUT and len(err.strip().splitlines()) == 1
+    assert "not a readable Parquet file" in json.loads(out)["error"]

@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -333,26 +333,85 @@ def _load_ndjson(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadRepor
         con.execute(target.insert(_read_json([str(path)], target.columns,
                                              "newline_delimited"))).fetchall()
         return
-    except duckdb.Error as error:
+    except duckdb.Error:
         single = _single_object(path)
         bad = [] if single is not None else list(_bad_json_lines(path))
-        if single is None and not bad:
-            raise BadInput(f"{path}: {_first_line(error)}") from None
     report.add_malformed(bad)
+    if single is not None:
+        _insert_records(con, path, [(None, json.dumps(single).encode())], target, report)
+        return
     skip = {m.line for m in bad}
+    with path.open("rb") as src:
+        _insert_records(con, path, ((number, raw) for number, raw in enumerate(src, 1)
+                                    if number not in skip and raw.strip()), target, report)
+
+
+MAX_REFUSED = MAX_LISTED
+"""Records DuckDB may refuse (a field of the wrong type) in one chunk of a file before the file
+is refused: a few such records are skipped and counted, a file of them is not a sign-in export
+(and halving stays cheap: at most this many records are each inserted alone)."""
+
+
+def _insert_records(con: "duckdb.DuckDBPyConnection", path: Path,
+                    records: Iterable[tuple[int | None, bytes]], target: Target,
+                    report: LoadReport) -> None:
+    """Insert JSON records (each with its line number when the file has lines), a chunk at a
+    time. A chunk DuckDB refuses is halved until each refused record is counted as malformed,
+    so one record with a field of the wrong type (``"status": "x"``) never loses the file."""
+    refused: list[Malformed] = []
+    batch: list[tuple[int | None, bytes]] = []
+    size = 0
     folder = _scratch_dir()
     try:
-        clean = os.path.join(folder, "clean.ndjson")
-        with path.open("rb") as src, open(clean, "wb") as dst:
-            if single is not None:
-                dst.write(json.dumps(single).encode())
-            for number, raw in enumerate(src if single is None else (), 1):
-                if number not in skip:
-                    dst.write(raw)
-        con.execute(target.insert(_read_json([clean], target.columns,
-                                             "newline_delimited"))).fetchall()
+        for record in records:
+            batch.append(record)
+            size += len(record[1])
+            if size >= CHUNK_BYTES:
+                _insert_halving(con, path, batch, target, folder, refused)
+                batch, size = [], 0
+        if batch:
+            _insert_halving(con, path, batch, target, folder, refused)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    report.add_malformed(refused)
+
+
+def _insert_halving(con: "duckdb.DuckDBPyConnection", path: Path,
+                    batch: list[tuple[int | None, bytes]], target: Target, folder: str,
+                    refused: list[Malformed]) -> None:
+    import duckdb
+
+    scratch = os.path.join(folder, "records.ndjson")
+    pending = [batch]
+    while pending:
+        part = pending.pop()
+        with open(scratch, "wb") as out:
+            out.writelines(raw.strip().removeprefix(b"\xef\xbb\xbf") + b"\n"
+                           for _, raw in part)
+        try:
+            con.execute(target.insert(_read_json([scratch], target.columns,
+                                                 "newline_delimited"))).fetchall()
+        except duckdb.Error as error:
+            if len(part) > 1:
+                pending += [part[len(part) // 2:], part[:len(part) // 2]]
+                continue
+            refused.append(_refused(path, part[0], error))
+            if len(refused) > MAX_REFUSED:
+                raise BadInput(f"{path}: more than {MAX_REFUSED} records have fields of "
+                               f"types no sign-in export has (first: {refused[0].reason}); "
+                               f"odfix reads {SHAPES}") from None
+
+
+def _refused(path: Path, record: tuple[int | None, bytes], error: Exception) -> Malformed:
+    """A record DuckDB refused, named by its line or its ``id``, with DuckDB's reason (less the
+    scratch file's name)."""
+    why = re.sub(r' in file "[^"]*"(?:, in line \d+)?', "", _first_line(error))
+    name = ""
+    if record[0] is None:
+        with contextlib.suppress(ValueError, AttributeError):
+            name = f"id {str(json.loads(record[1]).get('id'))[:60]!r}: "
+    return Malformed(file=str(path), line=record[0],
+                     reason=f"{name}a field of an unexpected type ({why})")
 
 
 def _single_object(path: Path) -> dict[str, Any] | None:
@@ -628,8 +687,6 @@ def _load_array(con: "duckdb.DuckDBPyConnection", path: Path, report: LoadReport
 def _load_chunk_slowly(con: "duckdb.DuckDBPyConnection", path: Path, span: tuple[int, int],
                        chunk: str, report: LoadReport, target: Target) -> None:
     """A chunk DuckDB rejected: repair trailing commas, else report where the JSON breaks."""
-    import duckdb
-
     text = Path(chunk).read_text(encoding="utf-8", errors="replace")
     try:
         records = json.loads(text)
@@ -647,12 +704,7 @@ def _load_chunk_slowly(con: "duckdb.DuckDBPyConnection", path: Path, span: tuple
     if len(good) < len(records):
         report.add_malformed([Malformed(file=str(path), reason="array item is not an object")],
                              len(records) - len(good))
-    Path(chunk).write_text("\n".join(json.dumps(r) for r in good), encoding="utf-8")
-    try:
-        con.execute(target.insert(_read_json([chunk], target.columns,
-                                             "newline_delimited"))).fetchall()
-    except duckdb.Error as error:
-        raise BadInput(f"{path}: {_first_line(error)}") from None
+    _insert_records(con, path, [(None, json.dumps(r).encode()) for r in good], target, report)
 
 
 def _line_at(path: Path, offset: int) -> int:
@@ -671,12 +723,18 @@ def _line_at(path: Path, offset: int) -> int:
 # --- Parquet from ``odfix signins pull`` ------------------------------------------------------
 
 def _load_parquet(con: "duckdb.DuckDBPyConnection", path: Path, file_no: int) -> None:
+    import duckdb
+
     source = f"""(SELECT * REPLACE (coalesce(signInEventTypes, [event_type]) AS signInEventTypes)
         FROM (SELECT unnest(CASE WHEN json_valid(raw)
                                  THEN try_cast(raw::JSON AS {GRAPH_STRUCT}) END),
                      event_type
               FROM read_parquet({path_lit(path)})))"""
-    con.execute("INSERT INTO signins " + graph_select(source, file_no, "parquet")).fetchall()
+    try:
+        con.execute("INSERT INTO signins " + graph_select(source, file_no, "parquet")).fetchall()
+    except duckdb.Error as error:  # damaged, cut short or not Parquet at all
+        raise BadInput(f"{path}: not a readable Parquet file from 'signins pull' "
+                       f"({_first_line(error)})") from None
 
 
 # --- Log Analytics (JSON or CSV) and portal CSV -----------------------------------------------
