@@ -48,6 +48,12 @@ def test_bad_options_get_one_line(tmp_path: Path) -> None:
           "--graph-certificate", "/nonexistent/app.pfx"], 2, "no such file"),
         (["--db", "postgresql://odfix:secret@127.0.0.1:1/none", "--migrate-only"], 8,
          "cannot open the database"),
+        (["--db", "mysql://odfix:secret@db/none", "--migrate-only"], 2,
+         "is not a database odfix can use"),
+        (["--db", "nope://x", "--migrate-only"], 2, "is not a database odfix can use"),
+        (["--db", "sqlite://", "--migrate-only"], 2, "is not a database odfix can use"),
+        (["--db", "postgresql://odfix:secret@db:port/none", "--migrate-only"], 2,
+         "not a database URL odfix can use"),
     ):
         result = _serve(tmp_path, *args)
         assert result.returncode == code, result.stderr

@@ -14,6 +14,8 @@ from odfix.errors import BadInput
 
 SECRET_ENV = "ODFIX_OIDC_CLIENT_SECRET"
 GRAPH_SECRET_ENV = "ODFIX_GRAPH_CLIENT_SECRET"
+DB_SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
+"""The databases the console runs on (``make_engine``)."""
 
 
 def _default_db() -> str:
@@ -94,7 +96,14 @@ def serve(
             graph_url=graph_url, authority_host=graph_authority_host)
     config = ConsoleConfig(db_url=url, oidc=oidc, graph=graph, public_url=public_url,
                            secure_cookies=bool(public_url and public_url.startswith("https:")))
-    engine = make_engine(url)
+    if not url.startswith(DB_SCHEMES):
+        raise BadInput(f"--db: {_redact(url)} is not a database odfix can use; give "
+                       "postgresql://user@host/db or sqlite:///path/console.db")
+    try:
+        engine = make_engine(url)
+    except ValueError as error:  # a port that is not a number, a URL SQLAlchemy cannot parse
+        raise BadInput(f"--db: not a database URL odfix can use ({_redact(url)}): "
+                       f"{str(error).splitlines()[0]}") from None
     try:
         migrate.upgrade(engine)
         with sessions(engine)() as session:
