@@ -48,6 +48,20 @@ def test_every_source_parsed_from_a_folder(tmp_path, captures):
     assert loaded.name == tmp_path.name
 
 
+def test_a_line_a_reg_export_cannot_read_is_a_problem_note_and_the_rest_is_read(captures):
+    for name in ("onedrive.reg", "schannel.reg", "office_identity.reg"):
+        lines = captures[name].decode("utf-16").splitlines()
+        lines.insert(2, "... (cut by the author)")
+        captures[name] = "\r\n".join(lines).encode("utf-16")
+    loaded = bundle.from_files(captures, "pc")
+    assert sorted(loaded.problems) == [
+        f"{name}: line 3: not understood, skipped: '... (cut by the author)'"
+        for name in ("office_identity.reg", "onedrive.reg", "schannel.reg")]
+    assert len(loaded.evidence.onedrive.business_accounts) == 2
+    assert loaded.evidence.office_identity.wam_disabled
+    assert loaded.evidence.network.tls12_enabled is False
+
+
 def test_one_broken_source_is_a_problem_not_a_failure(captures):
     captures["cmdkey_list.txt"] = "Aktualnie przechowywane poświadczenia:\n".encode()
     captures["onedrive.reg"] = b"garbage"

@@ -51,7 +51,7 @@ def test_format_list_text_with_a_prompt_and_an_authors_ellipsis():
         4624, "Microsoft-Windows-Security-Auditing", False)
     assert event.time == datetime(2021, 4, 24, 3, 17, 22, tzinfo=UTC)
     assert "Source Port:            0" in event.message and "..." in event.message
-    assert any("line 1: not part of an event" in n for n in log.notes)
+    assert log.notes[0].startswith("aad_operational.txt: line 1: a shell prompt, skipped: 'PS C:")
     assert any("local time" in n for n in log.notes)
 
 
@@ -156,7 +156,8 @@ def test_domain_extended_credentials_type_and_notes_for_unknown_lines():
         (FIXTURES / "cmdkey/domain_extended_powertip.txt").read_bytes())
     assert [c.type for c in listed.credentials] == [CredType.DOMAIN_EXTENDED] * 2
     assert [c.credential_class for c in listed.credentials] == ["msa-consumer"] * 2
-    assert listed.notes == ["cmdkey_list.txt: line 14: not understood, skipped: '...'"]
+    assert listed.notes == ["cmdkey_list.txt: line 1: a shell prompt, skipped: 'PS> cmdkey /list'",
+                            "cmdkey_list.txt: line 14: not understood, skipped: '...'"]
 
 
 def test_a_line_before_any_target_is_a_note_not_a_refusal():

@@ -61,17 +61,41 @@ def test_regedit4_strings_are_ansi():
 @pytest.mark.parametrize("text, message", [
     ("", "empty file"),
     ("hello\n", "not a registry export"),
-    ('REGEDIT4\n"x"="y"\n', "before any [key]"),
-    ('REGEDIT4\n[K]\n"x"=dword:xyz\n', "bad dword"),
-    ('REGEDIT4\n[K]\n"x"="open\n', "unterminated"),
-    ('REGEDIT4\n[K]\n"x"=hex:zz\n', "bad hex"),
-    ('REGEDIT4\n[K]\n"x"=hex(b):01\n', "hex(b) needs 8 bytes"),
-    ('REGEDIT4\n[K]\nfoo\n', "unrecognised line"),
+    ('[HKEY_CURRENT_USER\\X]\n"x"="y"\n', "not a registry export"),
 ])
-def test_bad_input_names_the_file_and_line(text, message):
+def test_what_is_no_registry_export_is_refused_naming_the_file(text, message):
     with pytest.raises(ParseError, match=re.escape(message)) as raised:
         regfile.parse(text, "bad.reg")
     assert raised.value.message.startswith("bad.reg")
+
+
+@pytest.mark.parametrize("line, why", [
+    ('"x"="y"', "a value before any [key] section"),
+    ('"x"=dword:xyz', "a bad dword 'xyz'"),
+    ('"x"="open', "an unterminated quoted string"),
+    ('"x"=hex:zz', "a bad hex byte list"),
+    ('"x"=hex(b):01', "hex(b) needs 8 bytes"),
+    ("foo", "not understood"),
+    ("C:\\Users\\x>reg export HKCU\\Software\\x x.reg", "a shell prompt"),
+    ("...", "not understood"),
+])
+def test_a_line_it_cannot_read_is_a_note_and_the_rest_is_read(line, why):
+    before_key = why.startswith("a value before")
+    text = (f"REGEDIT4\n{line}\n[K]\n\"a\"=\"1\"\n" if before_key
+            else f"REGEDIT4\n[K]\n\"a\"=\"1\"\n{line}\n\"b\"=dword:00000002\n")
+    reg = regfile.parse(text, "bad.reg")
+    number = 2 if before_key else 4
+    assert reg.notes == [f"bad.reg: line {number}: {why}, skipped: {line[:60]!r}"]
+    key = reg.key("K")
+    assert key.get("a").data == "1"
+    assert before_key or key.get("b").data == 2
+
+
+def test_notes_for_skipped_lines_are_bounded():
+    reg = regfile.parse("REGEDIT4\n[K]\n" + "???\n" * 5000 + '"a"="1"\n', "big.reg")
+    assert len(reg.notes) == 11
+    assert reg.notes[-1] == "big.reg: 4990 more lines not understood, skipped"
+    assert reg.key("K").get("a").data == "1"
 
 
 def test_children_and_suffix_lookup():

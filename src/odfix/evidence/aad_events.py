@@ -99,7 +99,8 @@ def parse(data: bytes | str, source: str = "aad_operational.xml") -> AadEventLog
     reader.feed(text)
     if not reader.seen:
         raise ParseError(f"{source}: no <Event> element found (expected wevtutil /f:xml output)")
-    notes = reader.events_kept.note("events") + reader.data_kept.note("event data values")
+    notes = (reader.events_kept.note("events", source)
+             + reader.data_kept.note("event data values", source))
     return AadEventLog(source=source, events=reader.events, notes=notes)
 
 

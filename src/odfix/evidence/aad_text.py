@@ -20,7 +20,15 @@ from datetime import UTC, datetime
 
 from odfix.evidence.aad_events import AadEvent, AadEventLog, aadsts_codes, error_codes
 from odfix.evidence.aad_events import parse as parse_xml
-from odfix.evidence.common import MAX_ITEMS, Budget, Citation, ParseError, decode, iter_lines
+from odfix.evidence.common import (
+    MAX_ITEMS,
+    Budget,
+    Citation,
+    ParseError,
+    Skipped,
+    decode,
+    iter_lines,
+)
 
 EVTX_MAGIC = b"ElfFile\x00"
 _FIELD = re.compile(r"^(?P<indent>[ \t]*+)(?P<key>[A-Za-z][A-Za-z ]{0,30}+):(?P<value>.*)$")
@@ -99,7 +107,7 @@ def _records(data: bytes | str, source: str) -> tuple[list[_Record], list[str]]:
     field repeats); ``Description:``/``Message`` take every line after them that is not a
     field at the record's own indentation; ``Event Xml:`` takes the rest of the record."""
     records: list[_Record] = []
-    notes: list[str] = []
+    skipped = Skipped(source)
     budget = Budget()
     current: _Record | None = None
     indent = 0
@@ -122,7 +130,7 @@ def _records(data: bytes | str, source: str) -> tuple[list[_Record], list[str]]:
             mode = ""
         if current is None:
             if text.strip():
-                notes.append(_note(source, number, text))
+                skipped.add(number, text, "not part of an event")
             continue
         if mode == "xml":
             current.xml.append(raw)
@@ -139,13 +147,8 @@ def _records(data: bytes | str, source: str) -> tuple[list[_Record], list[str]]:
         elif mode == "message":
             current.message.append((number, text.strip()))
         elif text.strip():
-            notes.append(_note(source, number, text))
-    notes += budget.note("lines")
-    return records, notes
-
-
-def _note(source: str, number: int, text: str) -> str:
-    return f"{source}: line {number}: not part of an event: {text.strip()[:60]!r}"
+            skipped.add(number, text, "not part of an event")
+    return records, skipped.notes() + budget.note("lines", source)
 
 
 def _event(record: _Record, source: str, notes: list[str]) -> AadEvent | None:

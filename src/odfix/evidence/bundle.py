@@ -181,12 +181,14 @@ def _recognise_others(by_name: dict[str, bytes], problems: list[str]) -> None:
 
 
 def _notes(parsed: Any) -> list[str]:
-    """What a parser noted about its capture (skipped lines, a cut), prefixed by its file."""
-    found: list[str] = []
+    """What the parsers noted about their captures (skipped lines, a cut); each note names its
+    file (the network state's parts carry their own)."""
     if isinstance(parsed, ConnectivityReport):
         return []  # connectivity.json keeps its own notes
-    for item in (parsed, getattr(parsed, "winhttp", None)):
-        source = getattr(item, "source", "winhttp_proxy.txt")
+    found: list[str] = []
+    parts = ("winhttp", "internet_settings", "schannel")
+    for item in (parsed, *(getattr(parsed, part, None) for part in parts)):
+        source = getattr(item, "source", None)
         for note in getattr(item, "notes", None) or []:
             found.append(note if not source or note.startswith(source) else f"{source}: {note}")
     return found

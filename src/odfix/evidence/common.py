@@ -66,12 +66,48 @@ class Budget:
         self.stopped_at = line
         return False
 
-    def note(self, what: str) -> list[str]:
-        """The note for a capture cut short (none when it was read whole)."""
+    def note(self, what: str, source: str | None = None) -> list[str]:
+        """The note for a capture cut short (none when it was read whole), after ``source: ``
+        when given."""
         if self.stopped_at is None:
             return []
-        return [f"not read past line {self.stopped_at - 1}: a capture keeps at most "
+        where = f"{source}: " if source else ""
+        return [f"{where}not read past line {self.stopped_at - 1}: a capture keeps at most "
                 f"{self.limit} {what}"]
+
+
+class Skipped:
+    """Lines of a capture a parser did not understand and skipped, as notes: the first
+    ``SHOWN`` each named (``cmdkey_list.txt: line 14: not understood, skipped: '...'``; a shell
+    prompt pasted with the output says so), the rest counted in one more note, so no file can
+    grow the notes without bound."""
+
+    SHOWN = 10
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.named: list[str] = []
+        self.more = 0
+
+    def add(self, number: int, text: str, why: str = "not understood") -> None:
+        """Note line ``number`` (its text shown cut and quoted) as skipped because ``why``."""
+        if len(self.named) >= self.SHOWN:
+            self.more += 1
+            return
+        if PROMPT.match(text):
+            why = "a shell prompt"
+        self.named.append(f"{self.source}: line {number}: {why}, skipped: "
+                          f"{text.strip()[:60]!r}")
+
+    def notes(self) -> list[str]:
+        """The notes: the lines named, then how many more were skipped."""
+        if not self.more:
+            return list(self.named)
+        return [*self.named, f"{self.source}: {self.more} more lines not understood, skipped"]
+
+
+PROMPT = re.compile(r"^\s*(?:PS>|(?:PS )?[A-Za-z]:\\[^>]*>)")
+"""A shell prompt pasted with a command's output (``C:\\Users\\x>``, ``PS C:\\>``, ``PS>``)."""
 
 
 MAX_JSON_DEPTH = 64

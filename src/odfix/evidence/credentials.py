@@ -17,6 +17,7 @@ from odfix.evidence.common import (
     Budget,
     Citation,
     ParseError,
+    Skipped,
     decode,
     iter_lines,
     json_keys,
@@ -119,8 +120,6 @@ _PERSISTENCE = {
     "saved for this logon only": Persist.SESSION,
     "enterprise persistence": Persist.ENTERPRISE,
 }
-_PROMPT = re.compile(r"^\s*(?:PS )?[A-Za-z]:\\[^>]*>")
-"""A shell prompt line pasted with the output (``C:\\Users\\x>`` or ``PS C:\\>``)."""
 _FOREIGN_HINT = re.compile(r"^\s*(\*\s.+\s\*|\S[^:]{0,40}:\s+\S.*)\s*$")
 
 
@@ -143,11 +142,14 @@ def parse_cmdkey(data: bytes | str, source: str = "cmdkey_list.txt") -> Credenti
     result: CredentialList | None = None
     first = ""
     foreign = False
-    for _, text in numbered:
+    skipped = Skipped(source)
+    for number, text in numbered:
         header = _HEADER.match(text)
         if header:
             result = CredentialList(source=source, filter=header["filter"])
             break
+        if text.strip():
+            skipped.add(number, text)
         first = first or text.strip()
         foreign = foreign or _FOREIGN_HINT.match(text) is not None
     if result is None:
@@ -157,15 +159,15 @@ def parse_cmdkey(data: bytes | str, source: str = "cmdkey_list.txt") -> Credenti
                              "credentials.json with odfix collect")
         raise ParseError(f"{source}: not a cmdkey /list output (no 'Currently stored "
                          "credentials:' header)")
-    _read_entries(numbered, result, source)
+    _read_entries(numbered, result, source, skipped)
     return result
 
 
 def _read_entries(numbered: Iterator[tuple[int, str]], result: CredentialList,
-                  source: str) -> None:
-    """The entries after the header, one ``Credential`` per ``Target:`` line."""
+                  source: str, skipped: Skipped) -> None:
+    """The entries after the header, one ``Credential`` per ``Target:`` line; a line that is
+    none of cmdkey's is noted and skipped."""
     budget = Budget()
-    notes: list[str] = []
     current: dict[str, Any] | None = None
 
     def finish() -> None:
@@ -176,7 +178,7 @@ def _read_entries(numbered: Iterator[tuple[int, str]], result: CredentialList,
         stripped = text.strip()
         if not stripped:
             continue
-        if stripped == "* NONE *" or _PROMPT.match(text):
+        if stripped == "* NONE *":
             continue
         field = _field(text)
         if field and field[0] == "Target":
@@ -188,7 +190,7 @@ def _read_entries(numbered: Iterator[tuple[int, str]], result: CredentialList,
             current = {"target": field[1], "cred_type": None, "citation": citation}
             continue
         if current is None:
-            notes.append(f"{source}: line {number}: not understood, skipped: {stripped[:60]!r}")
+            skipped.add(number, text)
             continue
         if field and field[0] == "Type":
             current["cred_type"] = _TYPE_NAMES.get(field[1].casefold())
@@ -200,9 +202,9 @@ def _read_entries(numbered: Iterator[tuple[int, str]], result: CredentialList,
         elif stripped.casefold() in _PERSISTENCE:
             current["persist"] = int(_PERSISTENCE[stripped.casefold()])
         else:
-            notes.append(f"{source}: line {number}: not understood, skipped: {stripped[:60]!r}")
+            skipped.add(number, text)
     finish()
-    result.notes = notes + budget.note("credentials")
+    result.notes = skipped.notes() + budget.note("credentials", source)
 
 
 # --- credentials.json -----------------------------------------------------------------------
@@ -254,7 +256,7 @@ def parse_json(data: bytes | str, source: str = "credentials.json") -> Credentia
         result.credentials.append(_make(
             item.target, item.type, citation, persist=item.persist,
             user=item.user_name, last_written=item.last_written, comment=item.comment))
-    result.notes = budget.note("credentials")
+    result.notes = budget.note("credentials", source)
     return result
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 
 from odfix.evidence.aad_events import aadsts_codes, error_codes
-from odfix.evidence.common import Budget, Citation, ParseError, iter_lines
+from odfix.evidence.common import PROMPT, Budget, Citation, ParseError, Skipped, iter_lines
 
 JoinType = Literal[
     "entra-joined", "hybrid-joined", "domain-joined", "entra-registered", "none", "unknown"
@@ -39,7 +39,9 @@ _WORKPLACE_KEYS = (
     "TpmProtected",
 )
 _OTHER_SECTIONS = re.compile(r"Registration\b.*|(IE|WinHttp)\b.*Proxy Config.*", re.IGNORECASE)
-_PROMPT = re.compile(r"^\s*(PS )?[A-Za-z]:\\[^>]*>")
+_PROSE = ("for more information", "waiting for diagnostics task")
+"""How dsregcmd's own sentences start (a link to its error page, the wait for its diagnostics):
+lines it prints that are no field, kept without a note."""
 _KEY = re.compile(r"[A-Za-z][A-Za-z0-9 ._()/-]*")
 """What a field's key may hold (matched whole against the text before the first colon)."""
 _KEY_SECTIONS = {key.casefold(): section for section, keys in {
@@ -61,7 +63,8 @@ _KEY_SECTIONS = {key.casefold(): section for section, keys in {
     "Diagnostic Data": ("Executing Account Name", "AadRecoveryEnabled", "KeySignTest",
                         "User Context", "Client Time", "Previous Registration", "Error Phase",
                         "Client ErrorCode", "Server ErrorCode", "Server Message",
-                        "Registration Type"),
+                        "Registration Type", "DisplayNameUpdated", "OsVersionUpdated",
+                        "HostNameUpdated", "Last HostName Update"),
 }.items() for key in keys}
 """Where each well-known key lives, to place field lines pasted without their section boxes."""
 _WRAP_WIDTH = 80
@@ -239,7 +242,7 @@ def parse(data: bytes | str, source: str = "dsregcmd_status.txt") -> DsregStatus
     if not any(_is_known(s.title) for s in sections):
         raise ParseError(f"{source}: no dsregcmd /status section found")
     status = DsregStatus(source=source, sections=sections, join_type="unknown",
-                         notes=reader.notes + budget.note("lines"))
+                         notes=reader.notes + budget.note("lines", source))
     status.partial = reader.placed or status.section("Device State") is None
     if status.partial:
         shown = ", ".join(dict.fromkeys(s.title for s in sections))
@@ -317,13 +320,16 @@ def split_field(raw: str) -> tuple[str, str] | None:
 
 class _SectionReader:
     """Lines into sections: boxed or dashed headers; field lines before any header placed by
-    their key (``Select-String`` output); a line wrapped by the console joined to its field."""
+    their key (``Select-String`` output); a line wrapped by the console joined to its field.
+    Any other line (a prompt, an author's ``...``, a Markdown fence) is noted: inside a section
+    it is kept in ``other_lines``, before the first one it is skipped."""
 
     def __init__(self, source: str, budget: Budget) -> None:
         self.source = source
         self.budget = budget
         self.sections: list[Section] = []
         self.notes: list[str] = []
+        self.skipped = Skipped(source)
         self.placed = False
         self.current: Section | None = None
         self.previous = ""
@@ -334,6 +340,7 @@ class _SectionReader:
                 break
             self._line(number, raw)
             self.previous = raw
+        self.notes += self.skipped.notes()
         return self.sections
 
     def _line(self, number: int, raw: str) -> None:
@@ -345,12 +352,15 @@ class _SectionReader:
             self.current = Section(title=title, citation=_cite(self.source, number, raw))
             self.sections.append(self.current)
             return
-        if _PROMPT.match(raw):
+        if PROMPT.match(raw):
+            self.skipped.add(number, raw)
             return
         field = split_field(raw)
         if self.current is None:
             if field is not None and field[0].casefold() in _KEY_SECTIONS:
                 self._place(number, raw, field)
+            else:
+                self.skipped.add(number, raw)
             return
         if field is None and self._wrapped(raw):
             last = self.current.fields[-1]
@@ -364,6 +374,8 @@ class _SectionReader:
                                              value=field[1], citation=citation))
         else:
             self.current.other_lines.append(citation)
+            if not text.casefold().startswith(_PROSE):
+                self.skipped.add(number, raw)
 
     def _wrapped(self, raw: str) -> bool:
         """A line at column 0 right after a field line as wide as the console."""

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pydantic import BaseModel
 
 from odfix.evidence import regfile
-from odfix.evidence.common import Budget, Citation, ParseError, iter_lines
+from odfix.evidence.common import Budget, Citation, ParseError, Skipped, iter_lines
 from odfix.evidence.regfile import Cited
 
 INTERNET_SETTINGS: tuple[regfile.KeySpec, ...] = (
@@ -53,15 +53,19 @@ def _winhttp_field(text: str) -> tuple[str, str] | None:
 
 
 def parse_winhttp(data: bytes | str, source: str = "winhttp_proxy.txt") -> WinHttpProxy:
-    """Parse English ``netsh winhttp show proxy`` output."""
+    """Parse English ``netsh winhttp show proxy`` output; a line that is none of its own is
+    noted and skipped."""
     numbered = enumerate(iter_lines(data), start=1)
     mentions = False
     header: tuple[int, str] | None = None
+    skipped = Skipped(source)
     for line in numbered:
         if _WINHTTP_HEADER.match(line[1]):
             header = line
             break
         mentions = mentions or "winhttp" in line[1].casefold()
+        if line[1].strip():
+            skipped.add(*line)
     if header is None:
         if mentions:
             raise ParseError(f"{source}: unsupported locale of netsh winhttp show proxy "
@@ -76,6 +80,8 @@ def parse_winhttp(data: bytes | str, source: str = "winhttp_proxy.txt") -> WinHt
         field = _winhttp_field(text)
         is_direct = text.strip().casefold().startswith("direct access")
         if not (is_direct or field):
+            if text.strip():
+                skipped.add(number, text)
             continue
         if not budget.take(number):
             break
@@ -91,7 +97,8 @@ def parse_winhttp(data: bytes | str, source: str = "winhttp_proxy.txt") -> WinHt
     if not direct and server is None:
         raise ParseError(f"{source}: neither 'Direct access' nor 'Proxy Server(s)' found")
     return WinHttpProxy(direct=direct, proxy_server=server, bypass_list=bypass,
-                        citations=citations, notes=budget.note("proxy lines"))
+                        citations=citations,
+                        notes=skipped.notes() + budget.note("proxy lines", source))
 
 
 class InternetSettings(BaseModel):
@@ -103,6 +110,8 @@ class InternetSettings(BaseModel):
     auto_config_url: Cited | None = None
     auto_detect: Cited | None = None
     secure_protocols: Cited | None = None
+    notes: list[str] = []
+    """Lines of the export skipped (``RegFile.notes``)."""
 
     @property
     def enabled_protocols(self) -> list[str] | None:
@@ -124,7 +133,8 @@ def parse_internet_settings(data: bytes | str,
     return InternetSettings(
         proxy_enable=key.cited("ProxyEnable"), proxy_server=key.cited("ProxyServer"),
         proxy_override=key.cited("ProxyOverride"), auto_config_url=key.cited("AutoConfigURL"),
-        auto_detect=key.cited("AutoDetect"), secure_protocols=key.cited("SecureProtocols"))
+        auto_detect=key.cited("AutoDetect"), secure_protocols=key.cited("SecureProtocols"),
+        notes=reg.notes)
 
 
 class Schannel(BaseModel):
@@ -132,6 +142,8 @@ class Schannel(BaseModel):
 
     tls12_client_enabled: Cited | None = None
     tls12_client_disabled_by_default: Cited | None = None
+    notes: list[str] = []
+    """Lines of the export skipped (``RegFile.notes``)."""
 
 
 def parse_schannel(data: bytes | str, source: str = "schannel.reg") -> Schannel:
@@ -142,10 +154,11 @@ def parse_schannel(data: bytes | str, source: str = "schannel.reg") -> Schannel:
         raise ParseError(f"{source}: no [...\\SCHANNEL\\Protocols] key in this export")
     clients = reg.keys_ending("SCHANNEL\\Protocols\\TLS 1.2\\Client")
     if not clients:
-        return Schannel()
+        return Schannel(notes=reg.notes)
     client = clients[0]
     return Schannel(tls12_client_enabled=client.cited("Enabled"),
-                    tls12_client_disabled_by_default=client.cited("DisabledByDefault"))
+                    tls12_client_disabled_by_default=client.cited("DisabledByDefault"),
+                    notes=reg.notes)
 
 
 class NetworkState(BaseModel):

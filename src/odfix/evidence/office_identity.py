@@ -45,6 +45,8 @@ class OfficeIdentity(BaseModel):
     disable_aad_wam: Cited | None = None
     enable_adal: Cited | None = None
     connected_account_wam_aad: Cited | None = None
+    notes: list[str] = []
+    """Lines of the export skipped (``RegFile.notes``)."""
 
     @property
     def distinct_accounts(self) -> list[str]:
@@ -94,6 +96,7 @@ def parse(data: bytes | str, source: str = "office_identity.reg") -> OfficeIdent
         disable_aad_wam=value("DisableAADWAM"),
         enable_adal=value("EnableADAL"),
         connected_account_wam_aad=value("ConnectedAccountWamAad"),
+        notes=reg.notes,
     )
 
 

@@ -47,6 +47,8 @@ class OneDriveState(BaseModel):
     one_auth_unrecoverable_timestamp: Cited | None = None
     version: Cited | None = None
     client_path: Cited | None = None
+    notes: list[str] = []
+    """Lines of the export skipped (``RegFile.notes``)."""
 
     @property
     def business_accounts(self) -> list[OneDriveAccount]:
@@ -95,6 +97,7 @@ def from_regfile(reg: RegFile) -> OneDriveState:
         one_auth_unrecoverable_timestamp=root.cited("OneAuthUnrecoverableTimestamp"),
         version=root.cited("Version") or _machine_version(reg),
         client_path=root.cited("OneDriveTrigger"),
+        notes=reg.notes,
     )
 
 

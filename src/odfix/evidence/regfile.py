@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from odfix.evidence.common import Budget, Citation, ParseError, iter_lines
+from odfix.evidence.common import Budget, Citation, ParseError, Skipped, iter_lines
 from odfix.hosts.base import Host, RegKind, RegValue
 
 HEADER_V5 = "Windows Registry Editor Version 5.00"
@@ -131,11 +131,17 @@ def full_key(path: str) -> str:
 _KEY_LINE = re.compile(r"^\[(?P<deleted>-?)(?P<path>[^\]]+)\]\s*$")
 
 
-def parse(data: bytes | str, source: str = "capture.reg") -> RegFile:
-    """Parse a ``.reg`` export; raises ``ParseError`` naming ``source`` on anything else.
+class _Unreadable(Exception):
+    """A line of a registry export that cannot be read (the reason is the message)."""
 
-    One pass over the lines, linear in the input; past ``MAX_ITEMS`` keys and values the rest
-    is not read (``RegFile.notes`` says where it stopped).
+
+def parse(data: bytes | str, source: str = "capture.reg") -> RegFile:
+    """Parse a ``.reg`` export; raises ``ParseError`` naming ``source`` for anything that does
+    not start with a registry export header.
+
+    After the header, a line that is no key, value or comment (a value before any key, bad
+    value data, text pasted in) is noted in ``RegFile.notes`` and skipped. One pass over the
+    lines, linear in the input; past ``MAX_ITEMS`` keys and values the rest is not read.
     """
     numbered = enumerate(iter_lines(data), start=1)
     header = next((text.strip() for _, text in numbered if text.strip()), None)
@@ -150,6 +156,7 @@ def parse(data: bytes | str, source: str = "capture.reg") -> RegFile:
                          f" or {HEADER_V4!r})")
     keys: list[RegKey] = []
     budget = Budget()
+    skipped = Skipped(source)
     for number, text in numbered:
         stripped = text.strip()
         if not stripped or stripped.startswith(";"):
@@ -164,11 +171,15 @@ def parse(data: bytes | str, source: str = "capture.reg") -> RegFile:
             keys.append(RegKey(path=match["path"].strip(), deleted=bool(match["deleted"]),
                                citation=citation))
             continue
-        if not keys:
-            raise ParseError(f"{source}: line {number}: value before any [key] section")
-        keys[-1].values.append(_parse_value(stripped, version, citation))
+        try:
+            value = _parse_value(stripped, version, citation)
+            if not keys:
+                raise _Unreadable("a value before any [key] section")
+            keys[-1].values.append(value)
+        except _Unreadable as unreadable:
+            skipped.add(number, stripped, str(unreadable))
     return RegFile(source=source, version=version, keys=keys,
-                   notes=budget.note("registry keys and values"))
+                   notes=skipped.notes() + budget.note("registry keys and values", source))
 
 
 def _continued(first: str, numbered: Iterator[tuple[int, str]]) -> str:
@@ -193,21 +204,20 @@ def _continued(first: str, numbered: Iterator[tuple[int, str]]) -> str:
 
 
 def _parse_value(text: str, version: str, citation: Citation) -> RegFileValue:
-    where = f"{citation.file}: line {citation.line}"
     if text.startswith("@"):
         name, rest = "", text[1:]
     elif text.startswith('"'):
-        name, rest = _read_quoted(text, where)
+        name, rest = _read_quoted(text)
     else:
-        raise ParseError(f"{where}: unrecognised line {text[:60]!r}")
+        raise _Unreadable("not understood")
     rest = rest.lstrip()
     if not rest.startswith("="):
-        raise ParseError(f"{where}: expected '=' after the value name")
+        raise _Unreadable("no '=' after the value name")
     rest = rest[1:].strip()
     if rest == "-":
         return RegFileValue(name=name, kind="REG_NONE", data=None, deleted=True,
                             citation=citation)
-    kind, data = _parse_data(rest, version, where)
+    kind, data = _parse_data(rest, version)
     return RegFileValue(name=name, kind=kind, data=data, citation=citation)
 
 
@@ -216,11 +226,11 @@ _QUOTED = re.compile(r'"((?:[^"\\]++|\\.)*+)"', re.DOTALL)
 _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 
 
-def _read_quoted(text: str, where: str) -> tuple[str, str]:
+def _read_quoted(text: str) -> tuple[str, str]:
     """The unescaped content of the quoted string at the start of ``text`` and what follows."""
     match = _QUOTED.match(text)
     if match is None:
-        raise ParseError(f"{where}: unterminated quoted string")
+        raise _Unreadable("an unterminated quoted string")
     return _ESCAPE.sub(r"\1", match[1]), text[match.end():]
 
 
@@ -229,20 +239,20 @@ _BYTE_LIST = re.compile(r"(?:[0-9a-fA-F]{2},)*+[0-9a-fA-F]{2}")
 _HEX = re.compile(r"^hex(?:\((?P<type>[0-9a-fA-F]+)\))?:(?P<bytes>.*)$", re.DOTALL)
 
 
-def _parse_data(text: str, version: str, where: str) -> tuple[RegKind, RegData]:
+def _parse_data(text: str, version: str) -> tuple[RegKind, RegData]:
     if text.startswith('"'):
-        value, after = _read_quoted(text, where)
+        value, after = _read_quoted(text)
         if after.strip():
-            raise ParseError(f"{where}: text after the closing quote")
+            raise _Unreadable("text after the closing quote")
         return "REG_SZ", value
     if text.lower().startswith("dword:"):
         digits = text[6:].strip()
         if not re.fullmatch(r"[0-9a-fA-F]{1,8}", digits):
-            raise ParseError(f"{where}: bad dword {digits[:20]!r}")
+            raise _Unreadable(f"a bad dword {digits[:20]!r}")
         return "REG_DWORD", int(digits, 16)
     match = _HEX.match(text)
     if not match:
-        raise ParseError(f"{where}: unrecognised value data {text[:40]!r}")
+        raise _Unreadable("value data not understood")
     type_code = int(match["type"], 16) if match["type"] else 3
     body = match["bytes"].replace(" ", "").rstrip(",")
     try:
@@ -250,13 +260,12 @@ def _parse_data(text: str, version: str, where: str) -> tuple[RegKind, RegData]:
             raw = bytes.fromhex(body.replace(",", ""))
         else:
             raw = bytes(int(part, 16) for part in body.split(",")) if body else b""
-    except ValueError as error:
-        raise ParseError(f"{where}: bad hex byte list") from error
-    return _decode_hex(type_code, raw, version, where)
+    except ValueError:
+        raise _Unreadable("a bad hex byte list") from None
+    return _decode_hex(type_code, raw, version)
 
 
-def _decode_hex(type_code: int, raw: bytes, version: str,
-                where: str) -> tuple[RegKind, RegData]:
+def _decode_hex(type_code: int, raw: bytes, version: str) -> tuple[RegKind, RegData]:
     kind = _HEX_KINDS.get(type_code, "REG_NONE")
     encoding = "utf-16-le" if version == "5.00" else "cp1252"
     if kind in ("REG_SZ", "REG_EXPAND_SZ"):
@@ -268,11 +277,11 @@ def _decode_hex(type_code: int, raw: bytes, version: str,
         return kind, items
     if kind == "REG_DWORD":
         if len(raw) != 4:
-            raise ParseError(f"{where}: hex(4) needs 4 bytes")
+            raise _Unreadable("hex(4) needs 4 bytes")
         return kind, int.from_bytes(raw, "little")
     if kind == "REG_QWORD":
         if len(raw) != 8:
-            raise ParseError(f"{where}: hex(b) needs 8 bytes")
+            raise _Unreadable("hex(b) needs 8 bytes")
         return kind, int.from_bytes(raw, "little")
     return kind, raw
 
