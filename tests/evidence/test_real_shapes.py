@@ -165,3 +165,26 @@ def test_a_line_before_any_target_is_a_note_not_a_refusal():
                                       "    Target: MicrosoftOffice16_Data:x\n    Type: Generic\n")
     assert len(listed.credentials) == 1
     assert listed.notes == ["cmdkey_list.txt: line 3: not understood, skipped: 'what is this'"]
+
+
+def test_dsregcmd_lines_that_are_no_field_are_notes_and_dsregcmds_own_prose_is_not():
+    real = FIXTURES / "real/entra-registered-msa-default-2026/dsregcmd_status.txt"
+    status = dsregcmd.parse(real.read_bytes())
+    assert status.notes == [
+        "dsregcmd_status.txt: line 1: not understood, skipped: '$ dsregcmd /status'",
+        "dsregcmd_status.txt: line 24: not understood, skipped: '...省略'",
+        "dsregcmd_status.txt: line 41: not understood, skipped: '...省略'"]
+    assert status.join_type == "entra-registered" and len(status.work_accounts) == 1
+    irregular = dsregcmd.parse((FIXTURES / "dsregcmd/entra_joined_irregular_2025.txt").read_bytes())
+    assert any("For more information" in c.text
+               for s in irregular.sections for c in s.other_lines)
+    assert irregular.notes == []
+
+
+def test_a_prompt_pasted_with_netsh_output_is_a_note():
+    from odfix.evidence import network
+
+    proxy = network.parse_winhttp((FIXTURES / "network/winhttp_direct_prompt.txt").read_bytes())
+    assert proxy.direct is True
+    assert proxy.notes == ["winhttp_proxy.txt: line 1: a shell prompt, skipped: "
+                           "'C:\\\\Users\\\\UserName>netsh.exe winhttp show proxy'"]
