@@ -31,6 +31,7 @@ from odfix.evidence import (
 from odfix.evidence.bundle import CollectorRun, Manifest
 from odfix.evidence.pseudonymize import pseudonymize
 from odfix.hosts.base import Context, Host
+from odfix.hosts.private_file import create_private
 
 Needs = Literal["any", "user-session", "elevated"]
 
@@ -192,12 +193,12 @@ def run_collect(host: Host, out: Path, *, pseudonymize_with: str | None = None,
 
 
 def write_private(final: Path, text: str) -> Path:
-    """Write ``text`` to a new file beside ``final`` that only the owner can read (mode 0600
-    from its creation, ``O_EXCL``: never an existing file); returns it for ``os.replace``."""
+    """Write ``text`` to a new file beside ``final`` that only the owner can read from its
+    creation (``hosts.private_file``: mode 0600, on Windows a DACL of the current user alone;
+    never an existing file); returns it for ``os.replace``, which keeps its permissions."""
     pending = final.with_name(f".{final.name}.{secrets.token_hex(4)}")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     try:
-        handle = os.open(pending, flags, 0o600)
+        handle = create_private(pending)
     except OSError as error:
         raise IOFailure(f"{final}: cannot create the key file ({error.strerror})") from None
     with os.fdopen(handle, "w", encoding="ascii") as stream:
