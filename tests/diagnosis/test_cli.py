@@ -94,3 +94,28 @@ def test_an_unparseable_capture_is_noted_and_the_rest_still_counts(capsys, scena
     assert code == ExitCode.PROBLEM
     assert document["causes"][0]["id"] == "recurring-conditional-access"
     assert document["pcs"][0]["problems"]
+
+
+HOSTILE = "\x1b]0;pwned\x07\x1b[2J[link=http://evil.example]x[/link]\x9b31m"
+"""A window title, a screen clear, a Rich hyperlink and an 8-bit CSI, as a value could carry."""
+
+
+@pytest.mark.parametrize("mode", [[], ["--note"], ["--note", "--format", "md"]])
+def test_control_characters_and_markup_in_evidence_never_reach_the_terminal(
+        capsys, tmp_path, mode):
+    from pathlib import Path
+
+    learn = Path(__file__).parents[1] / "fixtures/dsregcmd/hybrid_prt_failure_learn.txt"
+    in_name = HOSTILE.replace("/", "_")  # a file name holds no slash
+    folder = tmp_path / f"pc{in_name}"
+    folder.mkdir()
+    lines = learn.read_text().splitlines()
+    lines = [line + HOSTILE if "Server Error Description" in line else line for line in lines]
+    (folder / "dsregcmd_status.txt").write_text("\n".join(lines) + "\n")
+    (folder / f"notes{in_name}.txt").write_text(f"from the user {HOSTILE}\n")
+    code, out, err = run(capsys, folder, *mode)
+    assert code == ExitCode.PROBLEM, err
+    for raw in ("\x1b", "\x07", "\x9b", "]8;"):
+        assert raw not in out and raw not in err
+    if not mode:
+        assert "Server Error Description" in out and "\\x1b]0;" in out
