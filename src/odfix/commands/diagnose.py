@@ -25,10 +25,10 @@ def parse_time(text: str) -> datetime:
     """An ISO 8601 time as aware UTC (a time without an offset is taken as UTC)."""
     try:
         parsed = datetime.fromisoformat(text.strip())
-    except ValueError:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: an offset past year 1 or 9999 in UTC
         raise BadInput(f"--password-changed-at: {text!r} is not a time "
                        "(use ISO 8601, e.g. 2025-07-15T09:00:00Z)") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def diagnose_command(

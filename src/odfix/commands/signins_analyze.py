@@ -63,10 +63,12 @@ def analyze(
 
 def synth(
     out: Path = typer.Option(..., "--out", help="Sign-ins file to write (companions beside it)."),
-    users: int = typer.Option(1000, "--users", min=4, help="Users in the tenant."),
-    days: int = typer.Option(30, "--days", min=3, help="Days of logs."),
+    users: int = typer.Option(1000, "--users", min=4, max=10_000_000,
+                              help="Users in the tenant."),
+    days: int = typer.Option(30, "--days", min=3, max=3650, help="Days of logs."),
     seed: int = typer.Option(1, "--seed", help="Random seed (same seed, same files)."),
-    rows: int | None = typer.Option(None, "--rows", min=1, help="Exact number of sign-ins."),
+    rows: int | None = typer.Option(None, "--rows", min=1, max=1_000_000_000,
+                                    help="Exact number of sign-ins."),
     fmt: SynthFormat = typer.Option(SynthFormat.GRAPH, "--format", help="graph or ndjson."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
