@@ -22,6 +22,7 @@ def main(argv: list[str]) -> int:
         spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # multiprocessing pickles its functions by module name
         spec.loader.exec_module(module)
         print(f"== {name}", flush=True)
         status |= module.main([])
