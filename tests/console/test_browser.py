@@ -63,17 +63,32 @@ def _shot(driver: object, tmp_path: Path, name: str) -> None:
 
 
 def _follow(driver: object, element: object) -> None:
-    """Click and wait until the next page replaced this one."""
+    """Click and wait until the next page replaced this one and finished loading.
+
+    While Chromium swaps documents, asking about the old page's element can fail with
+    "Node with given id does not belong to the document" (a plain WebDriverException, not the
+    stale-element one Selenium's ``staleness_of`` expects): that too means the page is gone.
+    """
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
     from selenium.webdriver.remote.webelement import WebElement
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     assert isinstance(driver, WebDriver) and isinstance(element, WebElement)
     page = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 60).until(expected_conditions.staleness_of(page))
+
+    def replaced(_: object) -> bool:
+        try:
+            page.is_enabled()
+        except WebDriverException:  # stale, or a node of a document being replaced
+            return True
+        return False
+
+    WebDriverWait(driver, 60).until(replaced)
+    WebDriverWait(driver, 60).until(
+        lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def test_intake_case_fleet_dashboard(browser: object, engine: Engine, db_url: str,
