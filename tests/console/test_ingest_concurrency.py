@@ -42,11 +42,10 @@ def test_concurrent_retries_store_one_row(engine: Engine) -> None:
         assert db.scalar(select(func.count()).select_from(Case)) == 5  # one per PC
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # one SQLite process: one writer
 def test_two_writers_attach_one_pc_to_one_case(engine: Engine, db_url: str) -> None:
     """Writer A's batch opens a case for PC D and has not committed when writer B's batch
     (another worker) brings a second failing report of D: B waits for A and joins its case."""
-    if not db_url.startswith("postgresql"):
-        pytest.skip("one SQLite process has one writer; concurrent writers are PostgreSQL's")
     token = add_token(engine)
     a_written = threading.Event()
     done: dict[str, float] = {}
