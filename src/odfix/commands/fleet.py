@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from odfix import output
+from odfix.commands.graph_signin import Certificate, ClientId, DeviceCode, SecretEnv, TokenEnv
 from odfix.errors import BadInput
 
 if TYPE_CHECKING:
@@ -86,15 +87,11 @@ def fleet_import(
         None, "--script-id", help="Pull this remediation's run states from Graph instead."),
     tenant: str | None = typer.Option(None, "--tenant", help="Tenant id or domain (with "
                                       "--script-id)."),
-    client_id: str | None = typer.Option(None, "--client-id", envvar="ODFIX_CLIENT_ID",
-                                         help="App registration (client) id."),
-    certificate: Path | None = typer.Option(None, "--certificate",
-                                            help="App certificate: .pfx, or PEM key+cert."),
-    secret_env: str | None = typer.Option(None, "--secret-env",
-                                          help="Env variable holding the app's client secret."),
-    token_env: str | None = typer.Option(None, "--token-env",
-                                         help="Env variable holding a ready access token."),
-    device_code: bool = typer.Option(False, "--device-code", help="Sign in with a device code."),
+    client_id: ClientId = None,
+    certificate: Certificate = None,
+    secret_env: SecretEnv = None,
+    token_env: TokenEnv = None,
+    device_code: DeviceCode = False,
     graph_url: str = typer.Option("https://graph.microsoft.com", "--graph-url",
                                   help="Graph endpoint (national clouds)."),
     reports_out: Path | None = typer.Option(

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from odfix import output
+from odfix.commands.graph_signin import Certificate, ClientId, DeviceCode, SecretEnv, TokenEnv
 from odfix.errors import BadInput
 
 if TYPE_CHECKING:
@@ -49,15 +50,11 @@ def pull(
     since: str = typer.Option(..., "--since", help="Start: ISO date/time (UTC) or 7d / 36h ago."),
     until: str = typer.Option("0h", "--until", help="End: ISO date/time (UTC); default now."),
     out: Path = typer.Option(..., "--out", help="Output folder (Parquet + JSON + checkpoint)."),
-    client_id: str | None = typer.Option(None, "--client-id", envvar="ODFIX_CLIENT_ID",
-                                         help="App registration (client) id."),
-    certificate: Path | None = typer.Option(None, "--certificate",
-                                            help="App certificate: .pfx, or PEM key+cert."),
-    secret_env: str | None = typer.Option(None, "--secret-env",
-                                          help="Env variable holding the app's client secret."),
-    token_env: str | None = typer.Option(None, "--token-env",
-                                         help="Env variable holding a ready access token."),
-    device_code: bool = typer.Option(False, "--device-code", help="Sign in with a device code."),
+    client_id: ClientId = None,
+    certificate: Certificate = None,
+    secret_env: SecretEnv = None,
+    token_env: TokenEnv = None,
+    device_code: DeviceCode = False,
     plaintext_cache: bool = typer.Option(False, "--plaintext-cache",
                                          help="Allow an unencrypted token cache file."),
     slice_hours: float = typer.Option(6.0, "--slice-hours", min=0.01,
